@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vswctl: command-line client of vswd's control socket.
+ *
+ * It checks the words against the same command table the daemon uses
+ * (lib/ctl/vsw_cmd_list.h), sends one JSON-RPC request, and prints the
+ * result as aligned tables (or raw JSON with --json).
+ *
+ * Exit status: 0 success, 1 the daemon refused the command, 2 usage error,
+ * 3 the daemon could not be reached.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "vsw_common.h"
+#include "vsw_ctl.h"
+
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: vswctl [--ctl PATH] [--json] [--timeout S] COMMAND [ARGS...]\n\n"
+		"Options:\n"
+		"  --ctl PATH     control socket (default $VSW_CTL, or $VSW_RUNDIR/vswd.ctl,\n"
+		"                 or /run/vsw/vswd.ctl)\n"
+		"  --json, -j     print the result as JSON\n"
+		"  --timeout S    seconds to wait for the daemon (default 30)\n\n"
+		"Commands:\n");
+	for (i = 0; i < vsw_cmd_n_specs; i++)
+		fprintf(f, "  %s %s\n      %s\n", vsw_cmd_specs[i].name, vsw_cmd_specs[i].usage,
+			vsw_cmd_specs[i].help);
+	fprintf(f, "  help [COMMAND]\n      This text, or one command's.\n");
+}
+
+/* ------------------------------------------------------------- tables */
+
+#define MAX_COLS 24
+
+struct table {
+	size_t n_cols;
+	const char *head[MAX_COLS];
+	size_t width[MAX_COLS];
+	bool right[MAX_COLS];
+	size_t n_rows;
+	char **cells;		/* n_rows * n_cols strings. */
+};
+
+static void
+table_init(struct table *t, size_t n_cols, const char *const *head, const bool *right)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->n_cols = n_cols;
+	for (i = 0; i < n_cols; i++) {
+		t->head[i] = head[i];
+		t->width[i] = strlen(head[i]);
+		t->right[i] = right != NULL && right[i];
+	}
+}
+
+static void
+table_row(struct table *t, char **vals)
+{
+	size_t i;
+
+	t->cells = realloc(t->cells, sizeof(char *) * t->n_cols * (t->n_rows + 1));
+	if (t->cells == NULL)
+		exit(1);
+	for (i = 0; i < t->n_cols; i++) {
+		t->cells[t->n_rows * t->n_cols + i] = vals[i];
+		if (strlen(vals[i]) > t->width[i])
+			t->width[i] = strlen(vals[i]);
+	}
+	t->n_rows++;
+}
+
+static void
+table_print_indent(struct table *t, const char *indent)
+{
+	size_t r, i;
+
+	printf("%s", indent);
+	for (i = 0; i < t->n_cols; i++) {
+		if (i + 1 == t->n_cols && !t->right[i])
+			printf("%s\n", t->head[i]);
+		else
+			printf(t->right[i] ? "%*s%s" : "%-*s%s", (int)t->width[i], t->head[i],
+			       i + 1 < t->n_cols ? "  " : "\n");
+	}
+	for (r = 0; r < t->n_rows; r++) {
+		printf("%s", indent);
+		for (i = 0; i < t->n_cols; i++) {
+			char *c = t->cells[r * t->n_cols + i];
+
+			if (i + 1 == t->n_cols && !t->right[i])
+				printf("%s\n", c);
+			else
+				printf(t->right[i] ? "%*s%s" : "%-*s%s", (int)t->width[i], c,
+				       i + 1 < t->n_cols ? "  " : "\n");
+			free(c);
+		}
+	}
+	free(t->cells);
+	t->cells = NULL;
+}
+
+static void
+table_print(struct table *t)
+{
+	table_print_indent(t, "");
+}
+
+static char *
+str_of(const json_t *v)
+{
+	char *s = NULL;
+
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_integer(v)) {
+		if (asprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) < 0)
+			exit(1);
+		return s;
+	}
+	if (json_is_real(v)) {
+		if (asprintf(&s, "%.1f", json_real_value(v)) < 0)
+			exit(1);
+		return s;
+	}
+	if (json_is_boolean(v))
+		return strdup(json_is_true(v) ? "yes" : "no");
+	if (v == NULL || json_is_null(v))
+		return strdup("-");
+	s = json_dumps(v, JSON_COMPACT);
+	return s != NULL ? s : strdup("?");
+}
+
+/* Human form of a byte or packet count: 1234567 -> "1.2M". */
+static char *
+human(json_int_t v, const char *unit)
+{
+	static const char *const suffix[] = { "", "k", "M", "G", "T", "P" };
+	double d = (double)v;
+	unsigned int i = 0;
+	char *s;
+
+	while (d >= 1000.0 && i < 5) {
+		d /= 1000.0;
+		i++;
+	}
+	int r;
+
+	if (i == 0)
+		r = asprintf(&s, "%lld%s%s", (long long)v, *unit ? " " : "", unit);
+	else
+		r = asprintf(&s, "%.1f %s%s", d, suffix[i], unit);
+	if (r < 0)
+		exit(1);
+	return s;
+}
+
+/* Generic: an array of flat objects becomes a table, keys as headers. */
+static void
+print_generic(json_t *r)
+{
+	const char *head[MAX_COLS];
+	bool right[MAX_COLS];
+	char *vals[MAX_COLS];
+	const json_t *row, *v;
+	struct table t;
+	const char *key;
+	size_t i, n = 0, j;
+
+	if (json_is_array(r) && json_array_size(r) > 0 && json_is_object(json_array_get(r, 0))) {
+		json_object_foreach(json_array_get(r, 0), key, v) {
+			if (n < MAX_COLS) {
+				right[n] = json_is_number(v);
+				head[n++] = key;
+			}
+		}
+		table_init(&t, n, head, right);
+		json_array_foreach(r, i, row) {
+			for (j = 0; j < n; j++)
+				vals[j] = str_of(json_object_get(row, head[j]));
+			table_row(&t, vals);
+		}
+		table_print(&t);
+		return;
+	}
+	if (json_is_array(r)) {
+		json_array_foreach(r, i, v) {
+			char *s = str_of(v);
+
+			printf("%s\n", s);
+			free(s);
+		}
+		return;
+	}
+	if (json_is_object(r)) {
+		json_object_foreach(r, key, v) {
+			char *s = str_of(v);
+
+			printf("%s: %s\n", key, s);
+			free(s);
+		}
+		return;
+	}
+}
+
+static void
+print_show(json_t *r)
+{
+	static const char *const head[] = { "PORT", "TYPE", "STATE", "RXQ", "MTU", "ENDPOINT" };
+	const json_t *b, *p, *pmd, *mb;
+	struct table t;
+	size_t i, j;
+	char *vals[6];
+
+	json_array_foreach(json_object_get(r, "bridges"), i, b) {
+		printf("bridge %s: aging %llds, max-macs %lld, port-max-macs %lld, %lld MACs\n",
+		       json_string_value(json_object_get(b, "name")),
+		       (long long)json_integer_value(json_object_get(b, "aging")),
+		       (long long)json_integer_value(json_object_get(b, "max_macs")),
+		       (long long)json_integer_value(json_object_get(b, "port_max_macs")),
+		       (long long)json_integer_value(json_object_get(b, "fdb_entries")));
+		if (json_array_size(json_object_get(b, "ports")) == 0) {
+			printf("  (no ports)\n");
+			continue;
+		}
+		table_init(&t, 6, head, NULL);
+		json_array_foreach(json_object_get(b, "ports"), j, p) {
+			const char *type = json_string_value(json_object_get(p, "type"));
+			const char *err = json_string_value(json_object_get(p, "error"));
+
+			vals[0] = str_of(json_object_get(p, "name"));
+			vals[1] = str_of(json_object_get(p, "type"));
+			vals[2] = str_of(json_object_get(p, "state"));
+			vals[3] = str_of(json_object_get(p, "n_rxq"));
+			vals[4] = json_integer_value(json_object_get(p, "mtu")) ?
+				str_of(json_object_get(p, "mtu")) : strdup("default");
+			if (strcmp(type, "dpdk") == 0)
+				vals[5] = str_of(json_object_get(p, "devargs"));
+			else
+				vals[5] = str_of(json_object_get(p, "path"));
+			if (err != NULL && *err != '\0' &&
+			    strcmp(json_string_value(json_object_get(p, "state")), "failed") == 0) {
+				char *s;
+
+				if (asprintf(&s, "%s  (error: %s)", vals[5], err) < 0)
+					exit(1);
+				free(vals[5]);
+				vals[5] = s;
+			}
+			table_row(&t, vals);
+		}
+		table_print_indent(&t, "  ");
+	}
+	json_array_foreach(json_object_get(r, "pmds"), i, pmd)
+		printf("pmd lcore %lld on cpu %lld: %lld rx queues\n",
+		       (long long)json_integer_value(json_object_get(pmd, "lcore")),
+		       (long long)json_integer_value(json_object_get(pmd, "cpu")),
+		       (long long)json_integer_value(json_object_get(pmd, "rxqs")));
+	mb = json_object_get(r, "mbuf");
+	printf("mbufs: %lld in use of %lld\n",
+	       (long long)json_integer_value(json_object_get(mb, "in_use")),
+	       (long long)json_integer_value(json_object_get(mb, "size")));
+}
+
+static void
+print_port_stats(json_t *r)
+{
+	static const char *const head[] = { "PORT", "RX-PKTS", "RX-BYTES", "TX-PKTS",
+					    "TX-BYTES", "DROPS", "DROP-REASONS" };
+	static const bool right[] = { false, true, true, true, true, true, false };
+	const json_t *p, *v;
+	struct table t;
+	const char *key;
+	char *vals[7], reasons[512];
+	size_t i, off;
+
+	table_init(&t, 7, head, right);
+	json_array_foreach(r, i, p) {
+		vals[0] = str_of(json_object_get(p, "port"));
+		vals[1] = str_of(json_object_get(p, "rx_packets"));
+		vals[2] = human(json_integer_value(json_object_get(p, "rx_bytes")), "B");
+		vals[3] = str_of(json_object_get(p, "tx_packets"));
+		vals[4] = human(json_integer_value(json_object_get(p, "tx_bytes")), "B");
+		vals[5] = str_of(json_object_get(p, "drops_total"));
+		off = 0;
+		reasons[0] = '\0';
+		json_object_foreach(json_object_get(p, "drops"), key, v) {
+			if (json_integer_value(v) != 0 && off < sizeof(reasons))
+				off += (size_t)snprintf(reasons + off, sizeof(reasons) - off,
+							"%s%s=%lld", off ? " " : "", key,
+							(long long)json_integer_value(v));
+		}
+		vals[6] = strdup(off ? reasons : "-");
+		table_row(&t, vals);
+	}
+	table_print(&t);
+}
+
+static void
+print_pmd_stats(json_t *r)
+{
+	static const char *const head[] = { "LCORE", "CPU", "RXQS", "PACKETS", "BUSY%",
+					    "CYCLES/PKT", "BUSY-CYCLES", "IDLE-CYCLES" };
+	static const bool right[] = { true, true, true, true, true, true, true, true };
+	const json_t *p;
+	struct table t;
+	char *vals[8];
+	size_t i;
+
+	table_init(&t, 8, head, right);
+	json_array_foreach(r, i, p) {
+		vals[0] = str_of(json_object_get(p, "lcore"));
+		vals[1] = str_of(json_object_get(p, "cpu"));
+		vals[2] = str_of(json_object_get(p, "rxqs"));
+		vals[3] = str_of(json_object_get(p, "packets"));
+		vals[4] = str_of(json_object_get(p, "busy_pct"));
+		vals[5] = str_of(json_object_get(p, "cycles_per_packet"));
+		vals[6] = human(json_integer_value(json_object_get(p, "busy_cycles")), "");
+		vals[7] = human(json_integer_value(json_object_get(p, "idle_cycles")), "");
+		table_row(&t, vals);
+	}
+	table_print(&t);
+}
+
+static void
+print_result(const char *method, json_t *r)
+{
+	if (strcmp(method, "show") == 0)
+		print_show(r);
+	else if (strcmp(method, "port-stats") == 0)
+		print_port_stats(r);
+	else if (strcmp(method, "pmd-stats") == 0)
+		print_pmd_stats(r);
+	else if (strcmp(method, "version") == 0)
+		printf("vswd %s (%s)\n", json_string_value(json_object_get(r, "version")),
+		       json_string_value(json_object_get(r, "dpdk")));
+	else
+		print_generic(r);
+}
+
+/* ----------------------------------------------------------- transport */
+
+static int
+connect_ctl(const char *path, char *err, size_t len)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, len, "control socket path too long: %s", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, len, "socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		snprintf(err, len, "cannot reach vswd at %s: %s (is vswd running?)", path,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static char *
+read_line(int fd, int timeout_ms, char *err, size_t len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap), *nl;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	if (buf == NULL)
+		return NULL;
+	for (;;) {
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			snprintf(err, len, "no answer from vswd within %d s", timeout_ms / 1000);
+			free(buf);
+			return NULL;
+		}
+		if (cap - n < 4096) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (buf == NULL)
+				return NULL;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r <= 0) {
+			snprintf(err, len, "vswd closed the connection");
+			free(buf);
+			return NULL;
+		}
+		n += (size_t)r;
+		buf[n] = '\0';
+		nl = memchr(buf, '\n', n);
+		if (nl != NULL) {
+			*nl = '\0';
+			return buf;
+		}
+	}
+}
+
+static const char *
+default_ctl(void)
+{
+	static char buf[4096];
+	const char *s = getenv("VSW_CTL");
+
+	if (s != NULL && *s != '\0')
+		return s;
+	s = getenv("VSW_RUNDIR");
+	snprintf(buf, sizeof(buf), "%s/vswd.ctl", s != NULL && *s != '\0' ? s : "/run/vsw");
+	return buf;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ctl = default_ctl(), *method;
+	const struct vsw_cmd *cmd;
+	json_t *params, *req, *resp, *args, *res, *e;
+	int opt, fd, i, timeout = 30, rc;
+	bool json_out = false;
+	char err[1024], *line, *text;
+	json_error_t jerr;
+
+	while ((opt = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': ctl = optarg; break;
+		case 'j': json_out = true; break;
+		case 't': timeout = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	method = argv[optind];
+	if (strcmp(method, "help") == 0) {
+		if (optind + 1 < argc) {
+			cmd = vsw_cmd_find(vsw_cmd_specs, vsw_cmd_n_specs, argv[optind + 1]);
+			if (cmd == NULL) {
+				fprintf(stderr, "vswctl: unknown command '%s'\n", argv[optind + 1]);
+				return EXIT_USAGE;
+			}
+			printf("vswctl %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+			return 0;
+		}
+		usage(stdout);
+		return 0;
+	}
+	cmd = vsw_cmd_find(vsw_cmd_specs, vsw_cmd_n_specs, method);
+	if (cmd == NULL) {
+		fprintf(stderr, "vswctl: unknown command '%s' (try 'vswctl help')\n", method);
+		return EXIT_USAGE;
+	}
+	params = json_array();
+	for (i = optind + 1; i < argc; i++)
+		json_array_append_new(params, json_string(argv[i]));
+	if (vsw_cmd_args_normalize(cmd, params, &args, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vswctl: %s\n", err);
+		json_decref(params);
+		return EXIT_USAGE;
+	}
+	json_decref(args);
+
+	fd = connect_ctl(ctl, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "vswctl: %s\n", err);
+		json_decref(params);
+		return EXIT_UNREACHABLE;
+	}
+	req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
+			"params", params);
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text == NULL || dprintf(fd, "%s\n", text) < 0) {
+		fprintf(stderr, "vswctl: cannot send to vswd: %s\n", strerror(errno));
+		free(text);
+		close(fd);
+		return EXIT_UNREACHABLE;
+	}
+	free(text);
+	line = read_line(fd, timeout * 1000, err, sizeof(err));
+	close(fd);
+	if (line == NULL) {
+		fprintf(stderr, "vswctl: %s\n", err);
+		return EXIT_UNREACHABLE;
+	}
+	resp = json_loads(line, 0, &jerr);
+	free(line);
+	if (resp == NULL) {
+		fprintf(stderr, "vswctl: bad reply from vswd: %s\n", jerr.text);
+		return EXIT_UNREACHABLE;
+	}
+	e = json_object_get(resp, "error");
+	if (e != NULL) {
+		fprintf(stderr, "vswctl: %s\n", json_string_value(json_object_get(e, "message")));
+		rc = EXIT_REFUSED;
+		json_decref(resp);
+		return rc;
+	}
+	res = json_object_get(resp, "result");
+	if (json_out) {
+		text = json_dumps(res, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+		printf("%s\n", text != NULL ? text : "null");
+		free(text);
+	} else {
+		print_result(method, res);
+	}
+	json_decref(resp);
+	return 0;
+}

@@ -1,0 +1,1395 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The switch registry and the command handlers. Control thread only.
+ *
+ * Every change follows the same order: validate everything first (so a
+ * refused command changes nothing), create what the change needs (device,
+ * table), publish a new data-path snapshot (vsw_dp_publish waits for the
+ * PMDs), release what only the old snapshot used, then save the state file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <rte_version.h>
+
+#include "vsw_dp.h"
+#include "vsw_state.h"
+#include "vswd.h"
+
+RTE_LOG_REGISTER_SUFFIX(vswd_logtype, switch, INFO);
+#define RTE_LOGTYPE_VSWD vswd_logtype
+#define SW_LOG(l, fmt, ...) RTE_LOG(l, VSWD, fmt "\n", ##__VA_ARGS__)
+
+struct vsw_switch vsw_sw;
+
+static int
+errf(char *err, size_t len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+errf(char *err, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- pools */
+
+struct rte_mempool *
+vswd_pool_for(int socket)
+{
+	struct vsw_switch *sw = &vsw_sw;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+	int s = socket;
+
+	if (s < 0 || s >= RTE_MAX_NUMA_NODES)
+		s = (int)rte_socket_id();
+	if (s < 0 || s >= RTE_MAX_NUMA_NODES)
+		s = 0;
+	if (sw->pools[s] != NULL)
+		return sw->pools[s];
+	snprintf(name, sizeof(name), "vsw_mbuf_%d", s);
+	mp = rte_pktmbuf_pool_create(name, sw->n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, s);
+	if (mp == NULL) {
+		SW_LOG(WARNING, "no mbuf pool on socket %d (%s); using any socket", s,
+		       rte_strerror(rte_errno));
+		snprintf(name, sizeof(name), "vsw_mbuf_any%d", s);
+		mp = rte_pktmbuf_pool_create(name, sw->n_mbufs, 256, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	}
+	if (mp == NULL) {
+		SW_LOG(ERR, "cannot create mbuf pool: %s", rte_strerror(rte_errno));
+		return NULL;
+	}
+	sw->pools[s] = mp;
+	return mp;
+}
+
+/* ------------------------------------------------------------- lookups */
+
+static bool
+valid_name(const char *s)
+{
+	const char *p;
+
+	if (s == NULL || *s == '\0' || strlen(s) >= VSW_NAME_MAX)
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+static struct vsw_bridge *
+find_bridge(struct vsw_switch *sw, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < VSW_MAX_BRIDGES; i++)
+		if (sw->bridges[i].used && strcmp(sw->bridges[i].name, name) == 0)
+			return &sw->bridges[i];
+	return NULL;
+}
+
+static struct vsw_port *
+find_port(struct vsw_switch *sw, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (sw->ports[i] != NULL && strcmp(sw->ports[i]->conf.name, name) == 0)
+			return sw->ports[i];
+	return NULL;
+}
+
+static struct vsw_bridge *
+need_bridge(struct vsw_switch *sw, const json_t *args, char *err, size_t len)
+{
+	const char *name = vsw_args_str(args, "bridge");
+	struct vsw_bridge *b = name != NULL ? find_bridge(sw, name) : NULL;
+
+	if (b == NULL)
+		errf(err, len, -ENOENT, "no bridge named '%s'", name != NULL ? name : "");
+	return b;
+}
+
+static struct vsw_port *
+need_port(struct vsw_switch *sw, const json_t *args, char *err, size_t len)
+{
+	const char *name = vsw_args_str(args, "port");
+	struct vsw_port *p = name != NULL ? find_port(sw, name) : NULL;
+
+	if (p == NULL)
+		errf(err, len, -ENOENT, "no port named '%s'", name != NULL ? name : "");
+	return p;
+}
+
+static void
+mac_str(const struct rte_ether_addr *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m->addr_bytes[0], m->addr_bytes[1],
+		 m->addr_bytes[2], m->addr_bytes[3], m->addr_bytes[4], m->addr_bytes[5]);
+}
+
+/* ------------------------------------------------------ data-path snapshot */
+
+static void
+conf_free(struct vsw_dp_conf *c)
+{
+	unsigned int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < VSW_MAX_BRIDGES; i++)
+		free(c->bridges[i]);
+	free(c);
+}
+
+/* Build and publish the snapshot of the current registry. */
+static int
+publish(struct vsw_switch *sw)
+{
+	struct vsw_dp_conf *c, *old;
+	struct vsw_dp_bridge *db;
+	struct vsw_dp_poll *poll;
+	struct vsw_port *p;
+	unsigned int i, q, rr = 0;
+	static uint64_t gen;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->gen = ++gen;
+	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+		if (!sw->bridges[i].used)
+			continue;
+		db = calloc(1, sizeof(*db));
+		if (db == NULL) {
+			conf_free(c);
+			return -ENOMEM;
+		}
+		db->fdb = sw->bridges[i].fdb;
+		db->idx = (uint16_t)i;
+		c->bridges[i] = db;
+	}
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = sw->ports[i];
+		atomic_store_explicit(&vsw_port_up[i], p != NULL && p->open && p->link_up,
+				      memory_order_relaxed);
+		if (p == NULL || !p->open)
+			continue;
+		c->ports[i].eth_port = p->eth_port;
+		c->ports[i].bridge = p->bridge;
+		c->ports[i].gen = p->gen;
+		c->ports[i].valid = 1;
+		db = c->bridges[p->bridge];
+		/* Flood only to ports that can take frames. */
+		if (db != NULL && p->link_up)
+			db->ports[db->n_ports++] = (uint16_t)i;
+		for (q = 0; q < p->conf.n_rxq; q++) {
+			poll = &c->poll[rr++ % vsw_n_pmds];
+			if (poll->n_rxq >= VSW_MAX_PMD_RXQ)
+				continue;
+			poll->rxq[poll->n_rxq].slot = (uint16_t)i;
+			poll->rxq[poll->n_rxq].eth_port = p->eth_port;
+			poll->rxq[poll->n_rxq].queue = (uint16_t)q;
+			poll->n_rxq++;
+		}
+	}
+	old = vsw_dp_publish(c);
+	conf_free(old);
+	return 0;
+}
+
+/* -------------------------------------------------------------- counters */
+
+static void
+port_ctrs_raw(const struct vsw_port *p, struct vsw_port_ctrs *sum)
+{
+	unsigned int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < vsw_n_pmds; i++)
+		vsw_port_ctrs_add(sum, &vsw_pmds[i]->ctrs[p->slot]);
+	sum->drops[VSW_DROP_NO_MBUF] += vsw_port_rx_nombuf(p);
+}
+
+static void
+port_ctrs(const struct vsw_port *p, struct vsw_port_ctrs *sum)
+{
+	port_ctrs_raw(p, sum);
+	vsw_port_ctrs_sub(sum, &p->base);
+}
+
+/* ------------------------------------------------------------ state file */
+
+static json_t *
+state_json(struct vsw_switch *sw)
+{
+	json_t *root, *bridges, *jb, *ports, *jp, *statics, *js;
+	const struct vsw_fdb_entry *e;
+	struct vsw_bridge *b;
+	struct vsw_port *p;
+	unsigned int i, j;
+	char mac[24];
+
+	root = json_object();
+	json_object_set_new(root, "format", json_string("vsw-state"));
+	json_object_set_new(root, "version", json_integer(VSW_STATE_VERSION));
+	bridges = json_array();
+	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+		b = &sw->bridges[i];
+		if (!b->used)
+			continue;
+		jb = json_object();
+		json_object_set_new(jb, "name", json_string(b->name));
+		json_object_set_new(jb, "aging", json_integer(b->aging));
+		json_object_set_new(jb, "max_macs", json_integer(b->max_macs));
+		json_object_set_new(jb, "port_max_macs", json_integer(b->port_max_macs));
+		ports = json_array();
+		for (j = 0; j < VSW_MAX_PORTS; j++) {
+			p = sw->ports[j];
+			if (p == NULL || p->bridge != i)
+				continue;
+			jp = json_object();
+			json_object_set_new(jp, "name", json_string(p->conf.name));
+			json_object_set_new(jp, "type",
+					    json_string(vsw_port_type_name(p->conf.type)));
+			if (p->conf.type == VSW_PORT_DPDK)
+				json_object_set_new(jp, "devargs", json_string(p->conf.devargs));
+			else
+				json_object_set_new(jp, "path", json_string(p->conf.path));
+			json_object_set_new(jp, "n_rxq", json_integer(p->conf.n_rxq));
+			if (p->conf.mtu != 0)
+				json_object_set_new(jp, "mtu", json_integer(p->conf.mtu));
+			if (p->conf.has_mac) {
+				mac_str(&p->conf.mac, mac, sizeof(mac));
+				json_object_set_new(jp, "mac", json_string(mac));
+			}
+			json_array_append_new(ports, jp);
+		}
+		json_object_set_new(jb, "ports", ports);
+		statics = json_array();
+		for (j = 0; j < b->fdb->capacity; j++) {
+			e = &b->fdb->entries[j];
+			if (!e->in_use || !e->is_static || sw->ports[e->port] == NULL)
+				continue;
+			js = json_object();
+			mac_str(&e->key.mac, mac, sizeof(mac));
+			json_object_set_new(js, "mac", json_string(mac));
+			json_object_set_new(js, "vlan", json_integer(e->key.vlan));
+			json_object_set_new(js, "port", json_string(sw->ports[e->port]->conf.name));
+			json_array_append_new(statics, js);
+		}
+		json_object_set_new(jb, "static_macs", statics);
+		json_array_append_new(bridges, jb);
+	}
+	json_object_set_new(root, "bridges", bridges);
+	return root;
+}
+
+int
+vswd_save(struct vsw_switch *sw, char *err, size_t len)
+{
+	json_t *root;
+	int ret;
+
+	if (sw->restoring || sw->state_path[0] == '\0')
+		return 0;
+	root = state_json(sw);
+	ret = vsw_state_save(sw->state_path, root, err, len);
+	json_decref(root);
+	if (ret < 0)
+		SW_LOG(ERR, "cannot save state: %s", err);
+	return ret;
+}
+
+/* Save after a configuration change; the change itself has been applied. */
+static int
+commit(struct vsw_switch *sw, char *err, size_t len)
+{
+	char e2[512];
+
+	if (vswd_save(sw, e2, sizeof(e2)) < 0)
+		return errf(err, len, -EIO, "applied, but the state file was not saved: %s", e2);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- bridges */
+
+int
+vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_t max_macs,
+		uint32_t port_max_macs, char *err, size_t len)
+{
+	struct vsw_fdb_params fp;
+	struct vsw_bridge *b = NULL;
+	char fname[32];
+	unsigned int i;
+	int ret;
+
+	if (!valid_name(name))
+		return errf(err, len, -EINVAL,
+			    "bad bridge name '%s': 1-%d letters, digits, '-', '_', '.'", name,
+			    VSW_NAME_MAX - 1);
+	if (find_bridge(sw, name) != NULL)
+		return errf(err, len, -EEXIST, "bridge '%s' already exists", name);
+	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+		if (!sw->bridges[i].used) {
+			b = &sw->bridges[i];
+			break;
+		}
+	}
+	if (b == NULL)
+		return errf(err, len, -ENOSPC, "too many bridges (max %d)", VSW_MAX_BRIDGES);
+	snprintf(fname, sizeof(fname), "%u", ++sw->fdb_seq);
+	memset(&fp, 0, sizeof(fp));
+	fp.name = fname;
+	fp.capacity = max_macs;
+	fp.aging = aging;
+	fp.port_max_macs = port_max_macs;
+	fp.socket_id = (int)rte_socket_id();
+	fp.qsbr = vsw_qsbr;
+	memset(b, 0, sizeof(*b));
+	b->fdb = vsw_fdb_create(&fp);
+	if (b->fdb == NULL)
+		return errf(err, len, -ENOMEM, "cannot create a learning table of %u entries: %s",
+			    max_macs, rte_strerror(rte_errno));
+	b->used = true;
+	b->idx = (uint16_t)i;
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->aging = aging;
+	b->max_macs = max_macs;
+	b->port_max_macs = port_max_macs;
+	ret = publish(sw);
+	if (ret < 0) {
+		vsw_fdb_free(b->fdb);
+		memset(b, 0, sizeof(*b));
+		return errf(err, len, ret, "cannot publish configuration");
+	}
+	SW_LOG(INFO, "bridge %s added (aging %u s, %u MACs)", name, aging, max_macs);
+	return 0;
+}
+
+static int
+bridge_opts(const json_t *args, uint32_t *aging, uint32_t *max_macs, uint32_t *port_max,
+	    char *err, size_t len)
+{
+	uint64_t v;
+	int r;
+
+	r = vsw_args_uint(args, "aging", 1, 86400 * 365, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		*aging = (uint32_t)v;
+	r = vsw_args_uint(args, "max-macs", 8, 16 * 1024 * 1024, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		*max_macs = (uint32_t)v;
+	r = vsw_args_uint(args, "port-max-macs", 0, 16 * 1024 * 1024, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		*port_max = (uint32_t)v;
+	return 0;
+}
+
+static int
+cmd_add_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	uint32_t aging = VSW_DEFAULT_AGING, max_macs = VSW_DEFAULT_MAX_MACS, port_max = 0;
+	int ret;
+
+	(void)res;
+	ret = bridge_opts(args, &aging, &max_macs, &port_max, err, len);
+	if (ret < 0)
+		return ret;
+	ret = vswd_add_bridge(sw, vsw_args_str(args, "bridge"), aging, max_macs, port_max, err,
+			      len);
+	return ret < 0 ? ret : commit(sw, err, len);
+}
+
+static void del_port_internal(struct vsw_switch *sw, struct vsw_port *p);
+
+static int
+cmd_del_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	struct vsw_fdb *fdb;
+	unsigned int i;
+
+	(void)res;
+	if (b == NULL)
+		return -ENOENT;
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (sw->ports[i] != NULL && sw->ports[i]->bridge == b->idx)
+			del_port_internal(sw, sw->ports[i]);
+	fdb = b->fdb;
+	b->used = false;
+	publish(sw);
+	vsw_fdb_free(fdb);
+	SW_LOG(INFO, "bridge %s deleted", b->name);
+	memset(b, 0, sizeof(*b));
+	return commit(sw, err, len);
+}
+
+static int
+cmd_list_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	unsigned int i;
+
+	(void)args, (void)err, (void)len;
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_BRIDGES; i++)
+		if (sw->bridges[i].used)
+			json_array_append_new(*res, json_string(sw->bridges[i].name));
+	return 0;
+}
+
+static int
+cmd_set_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	uint32_t aging, max_macs, port_max;
+	int ret;
+
+	(void)res;
+	if (b == NULL)
+		return -ENOENT;
+	aging = b->aging;
+	max_macs = b->max_macs;
+	port_max = b->port_max_macs;
+	ret = bridge_opts(args, &aging, &max_macs, &port_max, err, len);
+	if (ret < 0)
+		return ret;
+	if (max_macs > b->fdb->capacity)
+		return errf(err, len, -EINVAL,
+			    "max-macs %u exceeds the table size %u fixed when the bridge was "
+			    "created (re-create it with add-br %s max-macs=%u)",
+			    max_macs, b->fdb->capacity, b->name, max_macs);
+	b->aging = aging;
+	b->max_macs = max_macs;
+	b->port_max_macs = port_max;
+	vsw_fdb_set_limits(b->fdb, aging, max_macs, port_max);
+	return commit(sw, err, len);
+}
+
+/* ------------------------------------------------------------------ ports */
+
+static int
+parse_port_opts(const json_t *args, struct vsw_port_conf *c, char *err, size_t len)
+{
+	const char *s;
+	uint64_t v;
+	int r;
+
+	r = vsw_args_uint(args, "n_rxq", 1, VSW_MAX_QUEUES, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		c->n_rxq = (uint16_t)v;
+	r = vsw_args_uint(args, "mtu", 68, 9600, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		c->mtu = (uint16_t)v;
+	s = vsw_args_str(args, "mac");
+	if (s != NULL) {
+		if (vsw_mac_parse(s, &c->mac) < 0)
+			return errf(err, len, -EINVAL, "bad MAC address '%s'", s);
+		c->has_mac = true;
+	}
+	return 0;
+}
+
+/* Refuse a second port on the same socket or device. */
+static int
+check_conflicts(struct vsw_switch *sw, const struct vsw_port_conf *c, const struct vsw_port *self,
+		char *err, size_t len)
+{
+	size_t n1, n2;
+	unsigned int i;
+	const struct vsw_port *o;
+
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		o = sw->ports[i];
+		if (o == NULL || o == self)
+			continue;
+		if (c->type != VSW_PORT_DPDK && o->conf.type != VSW_PORT_DPDK &&
+		    strcmp(o->conf.path, c->path) == 0)
+			return errf(err, len, -EEXIST, "socket %s is already used by port %s",
+				    c->path, o->conf.name);
+		if (c->type == VSW_PORT_DPDK && o->conf.type == VSW_PORT_DPDK) {
+			n1 = strcspn(c->devargs, ",");
+			n2 = strcspn(o->conf.devargs, ",");
+			if (n1 == n2 && strncmp(c->devargs, o->conf.devargs, n1) == 0)
+				return errf(err, len, -EEXIST,
+					    "device %.*s is already used by port %s", (int)n1,
+					    c->devargs, o->conf.name);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Add a port. With keep_failed (state restore), a device that does not
+ * start is kept in the configuration in the failed state.
+ */
+static int
+add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_port_conf *c,
+		  bool keep_failed, char *err, size_t len)
+{
+	struct vsw_port *p;
+	unsigned int slot;
+	int ret;
+
+	if (find_port(sw, c->name) != NULL)
+		return errf(err, len, -EEXIST, "port '%s' already exists", c->name);
+	if (!valid_name(c->name))
+		return errf(err, len, -EINVAL,
+			    "bad port name '%s': 1-%d letters, digits, '-', '_', '.'", c->name,
+			    VSW_NAME_MAX - 1);
+	ret = vsw_port_conf_check(c, err, len);
+	if (ret < 0)
+		return ret;
+	ret = check_conflicts(sw, c, NULL, err, len);
+	if (ret < 0)
+		return ret;
+	for (slot = 0; slot < VSW_MAX_PORTS; slot++)
+		if (sw->ports[slot] == NULL)
+			break;
+	if (slot == VSW_MAX_PORTS)
+		return errf(err, len, -ENOSPC, "too many ports (max %d)", VSW_MAX_PORTS);
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return errf(err, len, -ENOMEM, "out of memory");
+	p->conf = *c;
+	p->slot = (uint16_t)slot;
+	p->bridge = b->idx;
+	p->gen = ++sw->slot_gen[slot];
+	ret = vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
+	if (ret < 0 && !keep_failed) {
+		free(p);
+		return ret;
+	}
+	/* Counters of a reused slot start from zero. */
+	port_ctrs_raw(p, &p->base);
+	sw->ports[slot] = p;
+	vsw_port_link_update(p);
+	publish(sw);
+	SW_LOG(INFO, "port %s added to bridge %s%s", c->name, b->name,
+	       p->open ? "" : " (failed: see error)");
+	return 0;
+}
+
+static int
+cmd_add_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	struct vsw_port_conf c;
+	const char *s;
+	int ret;
+
+	(void)res;
+	if (b == NULL)
+		return -ENOENT;
+	memset(&c, 0, sizeof(c));
+	c.n_rxq = 1;
+	s = vsw_args_str(args, "port");
+	if (s == NULL || strlen(s) >= sizeof(c.name))
+		return errf(err, len, -EINVAL, "port name too long (max %d)", VSW_NAME_MAX - 1);
+	snprintf(c.name, sizeof(c.name), "%s", s);
+	if (vsw_port_type_parse(vsw_args_str(args, "type"), &c.type) < 0)
+		return errf(err, len, -EINVAL,
+			    "bad type '%s': vhost-user, vhost-user-client or dpdk",
+			    vsw_args_str(args, "type"));
+	s = vsw_args_str(args, "path");
+	if (s != NULL && c.type == VSW_PORT_DPDK)
+		return errf(err, len, -EINVAL, "path= applies to vhost-user ports");
+	if (c.type != VSW_PORT_DPDK) {
+		if (s == NULL && c.type == VSW_PORT_VHOST_CLIENT)
+			return errf(err, len, -EINVAL, "vhost-user-client needs path=SOCKET");
+		if (s == NULL) {
+			if ((size_t)snprintf(c.path, sizeof(c.path), "%s/%s.sock", sw->rundir,
+					     c.name) >= sizeof(c.path))
+				return errf(err, len, -ENAMETOOLONG,
+					    "socket path %s/%s.sock too long (max %d bytes)",
+					    sw->rundir, c.name, VSW_PATH_MAX - 1);
+		} else if (strlen(s) >= sizeof(c.path)) {
+			return errf(err, len, -ENAMETOOLONG,
+				    "socket path too long (%zu bytes, max %d)", strlen(s),
+				    VSW_PATH_MAX - 1);
+		} else {
+			snprintf(c.path, sizeof(c.path), "%s", s);
+		}
+	}
+	s = vsw_args_str(args, "devargs");
+	if (s != NULL) {
+		if (c.type != VSW_PORT_DPDK)
+			return errf(err, len, -EINVAL, "devargs= applies to dpdk ports");
+		if (strlen(s) >= sizeof(c.devargs))
+			return errf(err, len, -EINVAL, "devargs too long");
+		snprintf(c.devargs, sizeof(c.devargs), "%s", s);
+	}
+	ret = parse_port_opts(args, &c, err, len);
+	if (ret < 0)
+		return ret;
+	ret = add_port_internal(sw, b, &c, false, err, len);
+	return ret < 0 ? ret : commit(sw, err, len);
+}
+
+static void
+del_port_internal(struct vsw_switch *sw, struct vsw_port *p)
+{
+	struct vsw_bridge *b = &sw->bridges[p->bridge];
+
+	sw->ports[p->slot] = NULL;
+	publish(sw);			/* No PMD polls or sends to it after this. */
+	vsw_fdb_flush(b->fdb, p->slot, true);
+	vsw_port_close(p);
+	SW_LOG(INFO, "port %s deleted", p->conf.name);
+	free(p);
+}
+
+static int
+cmd_del_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_port *p = need_port(sw, args, err, len);
+
+	(void)res;
+	if (p == NULL)
+		return -ENOENT;
+	del_port_internal(sw, p);
+	return commit(sw, err, len);
+}
+
+/* Close and reopen a port with a new configuration; the old one on failure. */
+static int
+reopen_port(struct vsw_switch *sw, struct vsw_port *p, const struct vsw_port_conf *c, char *err,
+	    size_t len)
+{
+	struct vsw_port_conf old = p->conf;
+	char e2[256];
+	int ret;
+
+	sw->ports[p->slot] = NULL;
+	publish(sw);
+	vsw_port_close(p);
+	p->conf = *c;
+	ret = vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
+	if (ret < 0) {
+		p->conf = old;
+		if (vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, e2, sizeof(e2)) < 0)
+			SW_LOG(ERR, "port %s: cannot restore the old configuration: %s",
+			       p->conf.name, e2);
+	}
+	sw->ports[p->slot] = p;
+	p->link_up = false;
+	vsw_port_link_update(p);
+	publish(sw);
+	return ret;
+}
+
+static int
+cmd_set_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_port *p = need_port(sw, args, err, len);
+	struct vsw_port_conf c;
+	int ret;
+
+	(void)res;
+	if (p == NULL)
+		return -ENOENT;
+	c = p->conf;
+	ret = parse_port_opts(args, &c, err, len);
+	if (ret < 0)
+		return ret;
+	ret = vsw_port_conf_check(&c, err, len);
+	if (ret < 0)
+		return ret;
+	if (memcmp(&c, &p->conf, sizeof(c)) == 0 && p->open)
+		return 0;
+	ret = reopen_port(sw, p, &c, err, len);
+	return ret < 0 ? ret : commit(sw, err, len);
+}
+
+static int
+cmd_list_ports(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	unsigned int i;
+
+	if (b == NULL)
+		return -ENOENT;
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (sw->ports[i] != NULL && sw->ports[i]->bridge == b->idx)
+			json_array_append_new(*res, json_string(sw->ports[i]->conf.name));
+	return 0;
+}
+
+static const char *
+port_state(const struct vsw_port *p)
+{
+	if (!p->open)
+		return "failed";
+	return p->link_up ? "up" : "down";
+}
+
+static json_t *
+mbuf_json(struct vsw_switch *sw)
+{
+	unsigned int i, size = 0, in_use = 0;
+
+	for (i = 0; i < RTE_MAX_NUMA_NODES; i++) {
+		if (sw->pools[i] == NULL)
+			continue;
+		size += sw->pools[i]->size;
+		in_use += rte_mempool_in_use_count(sw->pools[i]);
+	}
+	return json_pack("{s:i,s:i}", "size", size, "in_use", in_use);
+}
+
+static int
+cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	json_t *bridges, *jb, *ports, *jp, *pmds;
+	const struct vsw_dp_conf *conf;
+	struct vsw_bridge *b;
+	struct vsw_port *p;
+	unsigned int i, j;
+	char mac[24];
+
+	(void)args, (void)err, (void)len;
+	bridges = json_array();
+	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+		b = &sw->bridges[i];
+		if (!b->used)
+			continue;
+		jb = json_pack("{s:s,s:i,s:i,s:i,s:i}", "name", b->name, "aging", b->aging,
+			       "max_macs", b->max_macs, "port_max_macs", b->port_max_macs,
+			       "fdb_entries", b->fdb->n_entries);
+		ports = json_array();
+		for (j = 0; j < VSW_MAX_PORTS; j++) {
+			p = sw->ports[j];
+			if (p == NULL || p->bridge != i)
+				continue;
+			mac[0] = '\0';
+			if (p->conf.has_mac) {
+				mac_str(&p->conf.mac, mac, sizeof(mac));
+			} else if (p->open) {
+				struct rte_ether_addr a;
+
+				if (rte_eth_macaddr_get(p->eth_port, &a) == 0)
+					mac_str(&a, mac, sizeof(mac));
+			}
+			jp = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:I}",
+				       "name", p->conf.name,
+				       "type", vsw_port_type_name(p->conf.type),
+				       "path", p->conf.path, "devargs", p->conf.devargs,
+				       "n_rxq", p->conf.n_rxq, "mtu", p->conf.mtu, "mac", mac,
+				       "state", port_state(p), "error", p->error,
+				       "link_changes", p->link_changes,
+				       "state_since", (json_int_t)p->link_since);
+			if (p->open)
+				json_object_set_new(jp, "ethdev", json_integer(p->eth_port));
+			json_array_append_new(ports, jp);
+		}
+		json_object_set_new(jb, "ports", ports);
+		json_array_append_new(bridges, jb);
+	}
+	pmds = json_array();
+	conf = atomic_load(&vsw_dp_cur);
+	for (i = 0; i < vsw_n_pmds; i++)
+		json_array_append_new(pmds, json_pack("{s:i,s:i,s:i}", "lcore",
+						      vsw_pmds[i]->lcore, "cpu",
+						      rte_lcore_to_cpu_id((int)vsw_pmds[i]->lcore),
+						      "rxqs", conf ? conf->poll[i].n_rxq : 0));
+	*res = json_pack("{s:o,s:o,s:o}", "bridges", bridges, "pmds", pmds, "mbuf",
+			 mbuf_json(sw));
+	return 0;
+}
+
+/* -------------------------------------------------------------------- fdb */
+
+static int
+parse_key(const json_t *args, struct vsw_fdb_key *k, char *err, size_t len)
+{
+	const char *s = vsw_args_str(args, "mac");
+
+	memset(k, 0, sizeof(*k));
+	if (vsw_mac_parse(s, &k->mac) < 0)
+		return errf(err, len, -EINVAL, "bad MAC address '%s'", s != NULL ? s : "");
+	if (rte_is_multicast_ether_addr(&k->mac) || rte_is_zero_ether_addr(&k->mac))
+		return errf(err, len, -EINVAL, "%s is not a unicast station address", s);
+	return 0;
+}
+
+static int
+cmd_fdb_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	const struct vsw_fdb_entry *e;
+	uint32_t now = vsw_now(), i;
+	char mac[24];
+
+	if (b == NULL)
+		return -ENOENT;
+	*res = json_array();
+	for (i = 0; i < b->fdb->capacity; i++) {
+		e = &b->fdb->entries[i];
+		if (!e->in_use)
+			continue;
+		mac_str(&e->key.mac, mac, sizeof(mac));
+		json_array_append_new(*res, json_pack(
+			"{s:s,s:i,s:s,s:b,s:i}", "mac", mac, "vlan", e->key.vlan, "port",
+			sw->ports[e->port] != NULL ? sw->ports[e->port]->conf.name : "?",
+			"static", e->is_static, "age", now - e->last_seen));
+	}
+	return 0;
+}
+
+static json_t *
+fdb_stats_json(const struct vsw_bridge *b)
+{
+	const struct vsw_fdb *f = b->fdb;
+
+	return json_pack("{s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I}", "bridge", b->name, "entries",
+			 f->n_entries, "capacity", f->max_macs, "learned",
+			 (json_int_t)f->stats.learned, "moved", (json_int_t)f->stats.moved,
+			 "aged", (json_int_t)f->stats.aged, "limit_hits",
+			 (json_int_t)f->stats.limit_hits, "flushed", (json_int_t)f->stats.flushed);
+}
+
+static int
+cmd_fdb_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b;
+	unsigned int i;
+
+	if (vsw_args_str(args, "bridge") != NULL) {
+		b = need_bridge(sw, args, err, len);
+		if (b == NULL)
+			return -ENOENT;
+		*res = json_array();
+		json_array_append_new(*res, fdb_stats_json(b));
+		return 0;
+	}
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_BRIDGES; i++)
+		if (sw->bridges[i].used)
+			json_array_append_new(*res, fdb_stats_json(&sw->bridges[i]));
+	return 0;
+}
+
+static int
+cmd_fdb_add(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	struct vsw_fdb_key k;
+	struct vsw_port *p;
+	int ret;
+
+	(void)res;
+	if (b == NULL)
+		return -ENOENT;
+	ret = parse_key(args, &k, err, len);
+	if (ret < 0)
+		return ret;
+	p = need_port(sw, args, err, len);
+	if (p == NULL)
+		return -ENOENT;
+	if (p->bridge != b->idx)
+		return errf(err, len, -EINVAL, "port %s is not on bridge %s", p->conf.name,
+			    b->name);
+	ret = vsw_fdb_add_static(b->fdb, &k, p->slot, vsw_now());
+	if (ret < 0)
+		return errf(err, len, ret, "cannot add the entry: %s",
+			    ret == -ENOSPC ? "table full" : "hash error");
+	return commit(sw, err, len);
+}
+
+static int
+cmd_fdb_del(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	struct vsw_fdb_key k;
+	int ret;
+
+	(void)res;
+	if (b == NULL)
+		return -ENOENT;
+	ret = parse_key(args, &k, err, len);
+	if (ret < 0)
+		return ret;
+	if (vsw_fdb_del(b->fdb, &k) < 0)
+		return errf(err, len, -ENOENT, "%s is not in the table of %s",
+			    vsw_args_str(args, "mac"), b->name);
+	return commit(sw, err, len);
+}
+
+static int
+cmd_fdb_flush(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	uint16_t slot = VSW_NO_SLOT;
+	struct vsw_port *p;
+	uint32_t n;
+
+	if (b == NULL)
+		return -ENOENT;
+	if (vsw_args_str(args, "port") != NULL) {
+		p = need_port(sw, args, err, len);
+		if (p == NULL)
+			return -ENOENT;
+		if (p->bridge != b->idx)
+			return errf(err, len, -EINVAL, "port %s is not on bridge %s",
+				    p->conf.name, b->name);
+		slot = p->slot;
+	}
+	n = vsw_fdb_flush(b->fdb, slot, false);
+	*res = json_pack("{s:i}", "flushed", n);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+static json_t *
+port_stats_json(struct vsw_switch *sw, const struct vsw_port *p)
+{
+	struct vsw_port_ctrs c;
+	json_t *drops;
+	unsigned int i;
+
+	port_ctrs(p, &c);
+	drops = json_object();
+	for (i = 0; i < VSW_DROP_MAX; i++)
+		json_object_set_new(drops, vsw_drop_name(i), json_integer((json_int_t)c.drops[i]));
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:I}", "port", p->conf.name, "bridge",
+			 sw->bridges[p->bridge].name, "rx_packets", (json_int_t)c.rx_pkts,
+			 "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets", (json_int_t)c.tx_pkts,
+			 "tx_bytes", (json_int_t)c.tx_bytes, "drops", drops, "drops_total",
+			 (json_int_t)vsw_port_ctrs_drops(&c));
+}
+
+static int
+cmd_port_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_port *p;
+	unsigned int i;
+
+	if (vsw_args_str(args, "port") != NULL) {
+		p = need_port(sw, args, err, len);
+		if (p == NULL)
+			return -ENOENT;
+		*res = json_array();
+		json_array_append_new(*res, port_stats_json(sw, p));
+		return 0;
+	}
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (sw->ports[i] != NULL)
+			json_array_append_new(*res, port_stats_json(sw, sw->ports[i]));
+	return 0;
+}
+
+static int
+cmd_port_stats_clear(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_port *p;
+	unsigned int i;
+
+	(void)res;
+	if (vsw_args_str(args, "port") != NULL) {
+		p = need_port(sw, args, err, len);
+		if (p == NULL)
+			return -ENOENT;
+		port_ctrs_raw(p, &p->base);
+		return 0;
+	}
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (sw->ports[i] != NULL)
+			port_ctrs_raw(sw->ports[i], &sw->ports[i]->base);
+	return 0;
+}
+
+static int
+cmd_pmd_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	const struct vsw_dp_conf *conf = atomic_load(&vsw_dp_cur);
+	const struct vsw_pmd *pmd;
+	double cpp, busy;
+	unsigned int i;
+
+	(void)ctx, (void)args, (void)err, (void)len;
+	*res = json_array();
+	for (i = 0; i < vsw_n_pmds; i++) {
+		pmd = vsw_pmds[i];
+		cpp = pmd->packets ? (double)pmd->busy_cycles / (double)pmd->packets : 0.0;
+		busy = pmd->busy_cycles + pmd->idle_cycles ?
+			100.0 * (double)pmd->busy_cycles /
+			(double)(pmd->busy_cycles + pmd->idle_cycles) : 0.0;
+		json_array_append_new(*res, json_pack(
+			"{s:i,s:i,s:I,s:I,s:I,s:f,s:f,s:i,s:I,s:I}", "lcore", pmd->lcore, "cpu",
+			rte_lcore_to_cpu_id((int)pmd->lcore), "packets", (json_int_t)pmd->packets,
+			"busy_cycles", (json_int_t)pmd->busy_cycles, "idle_cycles",
+			(json_int_t)pmd->idle_cycles, "cycles_per_packet", cpp, "busy_pct", busy,
+			"rxqs", conf ? conf->poll[i].n_rxq : 0, "learn_queue_full",
+			(json_int_t)pmd->learn_ring_full, "tsc_hz", (json_int_t)rte_get_tsc_hz()));
+	}
+	return 0;
+}
+
+static int
+cmd_rxq_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	const struct vsw_dp_conf *conf = atomic_load(&vsw_dp_cur);
+	const struct vsw_dp_rxq *q;
+	const struct vsw_pmd *pmd;
+	struct vsw_port *p;
+	unsigned int i, j;
+
+	(void)args, (void)err, (void)len;
+	*res = json_array();
+	if (conf == NULL)
+		return 0;
+	for (i = 0; i < vsw_n_pmds; i++) {
+		pmd = vsw_pmds[i];
+		for (j = 0; j < conf->poll[i].n_rxq; j++) {
+			q = &conf->poll[i].rxq[j];
+			p = sw->ports[q->slot];
+			json_array_append_new(*res, json_pack(
+				"{s:i,s:s,s:i,s:I,s:I}", "lcore", pmd->lcore, "port",
+				p != NULL ? p->conf.name : "?", "queue", q->queue, "packets",
+				(json_int_t)pmd->rxq[q->slot][q->queue].pkts, "busy_cycles",
+				(json_int_t)pmd->rxq[q->slot][q->queue].cycles));
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_mempool_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct rte_mempool *mp;
+	unsigned int i;
+
+	(void)args, (void)err, (void)len;
+	*res = json_array();
+	for (i = 0; i < RTE_MAX_NUMA_NODES; i++) {
+		mp = sw->pools[i];
+		if (mp == NULL)
+			continue;
+		json_array_append_new(*res, json_pack(
+			"{s:s,s:i,s:i,s:i,s:i}", "name", mp->name, "socket", mp->socket_id,
+			"size", mp->size, "in_use", rte_mempool_in_use_count(mp), "available",
+			rte_mempool_avail_count(mp)));
+	}
+	return 0;
+}
+
+static int
+cmd_version(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	(void)ctx, (void)args, (void)err, (void)len;
+	*res = json_pack("{s:s,s:s}", "version", VSW_VERSION, "dpdk", rte_version());
+	return 0;
+}
+
+static int
+cmd_list_commands(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	size_t i;
+
+	(void)ctx, (void)args, (void)err, (void)len;
+	*res = json_array();
+	for (i = 0; i < vswd_n_cmds; i++)
+		json_array_append_new(*res, json_pack(
+			"{s:s,s:s,s:s,s:i,s:i,s:b}", "name", vswd_cmds[i].name, "usage",
+			vswd_cmds[i].usage, "help", vswd_cmds[i].help, "min_args",
+			vswd_cmds[i].min_args, "max_args", vswd_cmds[i].max_args, "readonly",
+			vswd_cmds[i].flags == VSW_CMD_RO));
+	return 0;
+}
+
+const struct vsw_cmd vswd_cmds[] = {
+#define CMD_ROW(id, name, min, max, flags, usage, help) \
+	{ name, min, max, flags, usage, help, cmd_##id },
+	VSW_CMD_LIST(CMD_ROW)
+#undef CMD_ROW
+};
+const size_t vswd_n_cmds = RTE_DIM(vswd_cmds);
+
+/* ------------------------------------------------------- periodic work */
+
+static void
+drain_learn(struct vsw_switch *sw)
+{
+	struct vsw_learn_req req[256];
+	enum vsw_fdb_learn_result r;
+	const struct vsw_port *p;
+	struct vsw_bridge *b;
+	unsigned int n, i, rounds;
+	uint32_t now = vsw_now();
+	char mac[24];
+
+	for (rounds = 0; rounds < 64; rounds++) {
+		n = rte_ring_sc_dequeue_burst_elem(vsw_dp_learn_ring, req, sizeof(req[0]),
+						   RTE_DIM(req), NULL);
+		if (n == 0)
+			return;
+		for (i = 0; i < n; i++) {
+			p = req[i].slot < VSW_MAX_PORTS ? sw->ports[req[i].slot] : NULL;
+			if (p == NULL || p->gen != req[i].gen || p->bridge != req[i].bridge ||
+			    req[i].bridge >= VSW_MAX_BRIDGES) {
+				sw->learn_dropped++;
+				continue;
+			}
+			b = &sw->bridges[req[i].bridge];
+			r = vsw_fdb_learn(b->fdb, &req[i].key, req[i].slot, now);
+			if (r == VSW_FDB_MOVED || r == VSW_FDB_LEARNED) {
+				mac_str(&req[i].key.mac, mac, sizeof(mac));
+				SW_LOG(DEBUG, "%s: %s %s on port %s", b->name, mac,
+				       r == VSW_FDB_MOVED ? "moved" : "learned", p->conf.name);
+			}
+		}
+	}
+}
+
+void
+vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
+{
+	static uint64_t last_link_ms, last_age_ms;
+	bool changed = false;
+	unsigned int i;
+
+	drain_learn(sw);
+	if (now_ms - last_link_ms >= 100) {
+		last_link_ms = now_ms;
+		for (i = 0; i < VSW_MAX_PORTS; i++)
+			if (sw->ports[i] != NULL && vsw_port_link_update(sw->ports[i]))
+				changed = true;
+		if (changed)
+			publish(sw);
+	}
+	if (now_ms - last_age_ms >= 1000) {
+		last_age_ms = now_ms;
+		for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+			if (!sw->bridges[i].used)
+				continue;
+			vsw_fdb_age(sw->bridges[i].fdb, vsw_now());
+			vsw_fdb_reclaim(sw->bridges[i].fdb);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- restore */
+
+static int
+get_uint(const json_t *o, const char *key, uint32_t def, uint32_t min, uint32_t max,
+	 uint32_t *val, const char *what, char *err, size_t len)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v == NULL) {
+		*val = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return errf(err, len, -EINVAL, "%s: \"%s\" must be an integer in %u..%u", what,
+			    key, min, max);
+	*val = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+static int
+restore_port(struct vsw_switch *sw, struct vsw_bridge *b, const json_t *jp, char *err,
+	     size_t len)
+{
+	struct vsw_port_conf c;
+	const char *name, *type, *s;
+	char what[128];
+	uint32_t v;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	name = json_string_value(json_object_get(jp, "name"));
+	type = json_string_value(json_object_get(jp, "type"));
+	if (name == NULL || strlen(name) >= sizeof(c.name))
+		return errf(err, len, -EINVAL, "bridge %s: a port has no valid \"name\"",
+			    b->name);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(what, sizeof(what), "port %s", name);
+	if (type == NULL || vsw_port_type_parse(type, &c.type) < 0)
+		return errf(err, len, -EINVAL, "port %s: bad \"type\"", name);
+	s = json_string_value(json_object_get(jp, "path"));
+	if (s != NULL)
+		snprintf(c.path, sizeof(c.path), "%s", s);
+	s = json_string_value(json_object_get(jp, "devargs"));
+	if (s != NULL)
+		snprintf(c.devargs, sizeof(c.devargs), "%s", s);
+	ret = get_uint(jp, "n_rxq", 1, 1, VSW_MAX_QUEUES, &v, what, err, len);
+	if (ret < 0)
+		return ret;
+	c.n_rxq = (uint16_t)v;
+	ret = get_uint(jp, "mtu", 0, 0, 9600, &v, what, err, len);
+	if (ret < 0)
+		return ret;
+	c.mtu = (uint16_t)v;
+	s = json_string_value(json_object_get(jp, "mac"));
+	if (s != NULL) {
+		if (vsw_mac_parse(s, &c.mac) < 0)
+			return errf(err, len, -EINVAL, "port %s: bad \"mac\"", name);
+		c.has_mac = true;
+	}
+	return add_port_internal(sw, b, &c, true, err, len);
+}
+
+static int
+restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
+{
+	uint32_t aging, max_macs, port_max;
+	const json_t *jp, *ports, *statics;
+	struct vsw_fdb_key k;
+	struct vsw_bridge *b;
+	struct vsw_port *p;
+	const char *name;
+	char what[128];
+	size_t i;
+	int ret;
+
+	name = json_string_value(json_object_get(jb, "name"));
+	if (name == NULL)
+		return errf(err, len, -EINVAL, "a bridge has no \"name\"");
+	snprintf(what, sizeof(what), "bridge %s", name);
+	ret = get_uint(jb, "aging", VSW_DEFAULT_AGING, 1, 86400 * 365, &aging, what, err, len);
+	if (ret == 0)
+		ret = get_uint(jb, "max_macs", VSW_DEFAULT_MAX_MACS, 8, 16 * 1024 * 1024,
+			       &max_macs, what, err, len);
+	if (ret == 0)
+		ret = get_uint(jb, "port_max_macs", 0, 0, 16 * 1024 * 1024, &port_max, what,
+			       err, len);
+	if (ret < 0)
+		return ret;
+	ret = vswd_add_bridge(sw, name, aging, max_macs, port_max, err, len);
+	if (ret < 0)
+		return ret;
+	b = find_bridge(sw, name);
+	ports = json_object_get(jb, "ports");
+	if (ports != NULL && !json_is_array(ports))
+		return errf(err, len, -EINVAL, "bridge %s: \"ports\" is not a list", name);
+	json_array_foreach(ports, i, jp) {
+		ret = restore_port(sw, b, jp, err, len);
+		if (ret < 0)
+			return ret;
+	}
+	statics = json_object_get(jb, "static_macs");
+	json_array_foreach(statics, i, jp) {
+		const char *mac = json_string_value(json_object_get(jp, "mac"));
+		const char *pn = json_string_value(json_object_get(jp, "port"));
+
+		memset(&k, 0, sizeof(k));
+		if (vsw_mac_parse(mac, &k.mac) < 0 || pn == NULL ||
+		    (p = find_port(sw, pn)) == NULL || p->bridge != b->idx)
+			return errf(err, len, -EINVAL, "bridge %s: bad static MAC entry %zu",
+				    name, i);
+		k.vlan = (uint16_t)json_integer_value(json_object_get(jp, "vlan"));
+		if (vsw_fdb_add_static(b->fdb, &k, p->slot, vsw_now()) < 0)
+			return errf(err, len, -ENOSPC, "bridge %s: cannot add static MAC %s",
+				    name, mac);
+	}
+	return 0;
+}
+
+int
+vswd_restore(struct vsw_switch *sw, char *err, size_t len)
+{
+	json_t *root, *jb;
+	size_t i;
+	int ret;
+
+	ret = vsw_state_load(sw->state_path, &root, err, len);
+	if (ret == -ENOENT) {
+		SW_LOG(NOTICE, "%s; starting with the default configuration (bridge br0) and "
+		       "creating it", err);
+		ret = vswd_add_bridge(sw, "br0", VSW_DEFAULT_AGING, VSW_DEFAULT_MAX_MACS, 0, err,
+				      len);
+		return ret < 0 ? ret : vswd_save(sw, err, len);
+	}
+	if (ret < 0)
+		return ret;
+	sw->restoring = true;
+	json_array_foreach(json_object_get(root, "bridges"), i, jb) {
+		ret = restore_bridge(sw, jb, err, len);
+		if (ret < 0) {
+			char e2[512];
+
+			snprintf(e2, sizeof(e2), "%s", err);
+			errf(err, len, ret, "state file %s: %s", sw->state_path, e2);
+			break;
+		}
+	}
+	sw->restoring = false;
+	json_decref(root);
+	if (ret == 0)
+		SW_LOG(INFO, "configuration restored from %s", sw->state_path);
+	return ret;
+}
+
+void
+vswd_shutdown(struct vsw_switch *sw)
+{
+	unsigned int i;
+
+	/* PMDs are stopped: close devices directly. */
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		if (sw->ports[i] == NULL)
+			continue;
+		vsw_port_close(sw->ports[i]);
+		free(sw->ports[i]);
+		sw->ports[i] = NULL;
+	}
+	conf_free(atomic_exchange(&vsw_dp_cur, NULL));
+	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+		if (!sw->bridges[i].used)
+			continue;
+		vsw_fdb_free(sw->bridges[i].fdb);
+		sw->bridges[i].used = false;
+	}
+}

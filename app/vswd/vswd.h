@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vswd internals: the switch registry (bridges, ports) owned by the
+ * control thread, and the command handlers that change it.
+ */
+#ifndef VSWD_H
+#define VSWD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <rte_mempool.h>
+
+#include "vsw_common.h"
+#include "vsw_ctl.h"
+#include "vsw_fdb.h"
+#include "vsw_port.h"
+
+#define VSW_DEFAULT_AGING 300
+#define VSW_DEFAULT_MAX_MACS 65536
+
+struct vsw_bridge {
+	bool used;			/**< Slot in use. */
+	uint16_t idx;			/**< Index in the registry. */
+	char name[VSW_NAME_MAX];	/**< Bridge name. */
+	struct vsw_fdb *fdb;		/**< Learning table. */
+	uint32_t aging;			/**< Seconds. */
+	uint32_t max_macs;		/**< Table capacity. */
+	uint32_t port_max_macs;		/**< Per-port learned limit, 0 = none. */
+};
+
+struct vsw_switch {
+	struct vsw_bridge bridges[VSW_MAX_BRIDGES];
+	struct vsw_port *ports[VSW_MAX_PORTS];		/**< By slot. */
+	uint16_t slot_gen[VSW_MAX_PORTS];		/**< Reuse counter. */
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];	/**< By socket. */
+	unsigned int n_mbufs;				/**< Per pool. */
+	char state_path[4096];				/**< State file. */
+	char rundir[4096];				/**< Default socket dir. */
+	bool restoring;					/**< No saves while loading. */
+	uint32_t fdb_seq;				/**< Unique fdb names. */
+	uint64_t learn_dropped;				/**< Stale learn requests. */
+};
+
+extern struct vsw_switch vsw_sw;
+extern const struct vsw_cmd vswd_cmds[];
+extern const size_t vswd_n_cmds;
+
+struct rte_mempool *vswd_pool_for(int socket);
+int vswd_restore(struct vsw_switch *sw, char *err, size_t len);
+void vswd_shutdown(struct vsw_switch *sw);
+void vswd_tick(struct vsw_switch *sw, uint64_t now_ms);
+int vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_t max_macs,
+		    uint32_t port_max_macs, char *err, size_t len);
+int vswd_save(struct vsw_switch *sw, char *err, size_t len);
+
+#endif /* VSWD_H */

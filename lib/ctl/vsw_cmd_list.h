@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one declaration of every control command.
+ *
+ * Each row is _(id, "name", min_args, max_args, flags, "usage", "help").
+ * The daemon expands it into its dispatch table (handler vsw_cmd_<id>),
+ * vswctl expands it into its help text and argument checks, and
+ * docs/cli.md is generated from it (tests/check_docs.py keeps them equal).
+ * Arguments are positional words; words of the form key=value are options
+ * and do not count towards min_args/max_args.
+ */
+#ifndef VSW_CMD_LIST_H
+#define VSW_CMD_LIST_H
+
+enum vsw_cmd_flags {
+	VSW_CMD_RO = 0,		/**< Reads state only. */
+	VSW_CMD_RW = 1,		/**< Changes run-time state (counters, learned MACs). */
+	VSW_CMD_CONF = 3,	/**< Changes configuration: saved to the state file. */
+};
+
+#define VSW_CMD_LIST(_) \
+	_(add_br, "add-br", 1, 1, VSW_CMD_CONF, "BRIDGE [aging=S] [max-macs=N] [port-max-macs=N]", \
+	  "Create a bridge with its own learning table.") \
+	_(del_br, "del-br", 1, 1, VSW_CMD_CONF, "BRIDGE", \
+	  "Delete a bridge and every port on it.") \
+	_(list_br, "list-br", 0, 0, VSW_CMD_RO, "", \
+	  "List the bridges.") \
+	_(set_br, "set-br", 1, 1, VSW_CMD_CONF, "BRIDGE [aging=S] [max-macs=N] [port-max-macs=N]", \
+	  "Change a bridge's aging time (s), table capacity or per-port MAC limit.") \
+	_(add_port, "add-port", 2, 2, VSW_CMD_CONF, \
+	  "BRIDGE PORT type=vhost-user|vhost-user-client|dpdk [path=SOCK] [devargs=ARGS] " \
+	  "[n_rxq=N] [mtu=N] [mac=MAC]", \
+	  "Attach a vhost-user socket (server or client) or a DPDK device to a bridge.") \
+	_(del_port, "del-port", 1, 1, VSW_CMD_CONF, "PORT", \
+	  "Detach a port and remove its learned MACs.") \
+	_(set_port, "set-port", 1, 1, VSW_CMD_CONF, "PORT [n_rxq=N] [mtu=N] [mac=MAC]", \
+	  "Change a port's options; the port restarts if its queues change.") \
+	_(list_ports, "list-ports", 1, 1, VSW_CMD_RO, "BRIDGE", \
+	  "List the ports of a bridge.") \
+	_(show, "show", 0, 0, VSW_CMD_RO, "", \
+	  "Show bridges, ports, their state and the PMD threads.") \
+	_(fdb_show, "fdb-show", 1, 1, VSW_CMD_RO, "BRIDGE", \
+	  "Show a bridge's learning table.") \
+	_(fdb_stats, "fdb-stats", 0, 1, VSW_CMD_RO, "[BRIDGE]", \
+	  "Show learning table counters: entries, learned, moved, aged, limit hits.") \
+	_(fdb_add, "fdb-add", 3, 3, VSW_CMD_CONF, "BRIDGE MAC PORT", \
+	  "Add a static MAC entry (never ages, never moves).") \
+	_(fdb_del, "fdb-del", 2, 2, VSW_CMD_CONF, "BRIDGE MAC", \
+	  "Delete a MAC entry, static or learned.") \
+	_(fdb_flush, "fdb-flush", 1, 2, VSW_CMD_RW, "BRIDGE [PORT]", \
+	  "Flush the learned MACs of a bridge, or of one port.") \
+	_(port_stats, "port-stats", 0, 1, VSW_CMD_RO, "[PORT]", \
+	  "Per-port packet, byte and drop counters.") \
+	_(port_stats_clear, "port-stats-clear", 0, 1, VSW_CMD_RW, "[PORT]", \
+	  "Reset port counters to zero.") \
+	_(pmd_stats, "pmd-stats", 0, 0, VSW_CMD_RO, "", \
+	  "Per-PMD packets, busy and idle cycles, cycles per packet.") \
+	_(rxq_show, "rxq-show", 0, 0, VSW_CMD_RO, "", \
+	  "Which PMD polls which port rx queue.") \
+	_(mempool_stats, "mempool-stats", 0, 0, VSW_CMD_RO, "", \
+	  "mbuf pool size and in-use count.") \
+	_(version, "version", 0, 0, VSW_CMD_RO, "", \
+	  "Daemon and DPDK versions.") \
+	_(list_commands, "list-commands", 0, 0, VSW_CMD_RO, "", \
+	  "List the commands the daemon serves.")
+
+#endif /* VSW_CMD_LIST_H */

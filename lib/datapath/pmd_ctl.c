@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control side of the data path: PMD life cycle and configuration
+ * publication (see vsw_dp.h for the handshake).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "vsw_dp.h"
+
+RTE_LOG_REGISTER_DEFAULT(vsw_dp_logtype, INFO);
+#define RTE_LOGTYPE_VSW_DP vsw_dp_logtype
+#define DP_LOG(l, fmt, ...) RTE_LOG(l, VSW_DP, "%s(): " fmt "\n", __func__, ##__VA_ARGS__)
+
+#define LEARN_RING_SIZE 16384
+
+struct vsw_dp_conf *_Atomic vsw_dp_cur;
+struct vsw_pmd *vsw_pmds[VSW_MAX_PMDS];
+unsigned int vsw_n_pmds;
+struct rte_rcu_qsbr *vsw_qsbr;
+struct rte_ring *vsw_dp_learn_ring;
+_Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
+_Atomic uint32_t vsw_clock_sec;
+
+int
+vsw_dp_init(const unsigned int *lcores, unsigned int n)
+{
+	size_t sz;
+	unsigned int i;
+
+	if (n == 0 || n > VSW_MAX_PMDS)
+		return -EINVAL;
+	sz = rte_rcu_qsbr_get_memsize(VSW_MAX_PMDS);
+	vsw_qsbr = rte_zmalloc("vsw_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (vsw_qsbr == NULL)
+		return -ENOMEM;
+	if (rte_rcu_qsbr_init(vsw_qsbr, VSW_MAX_PMDS) != 0)
+		return -rte_errno;
+	vsw_dp_learn_ring = rte_ring_create_elem("vsw_learn", sizeof(struct vsw_learn_req),
+						 LEARN_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (vsw_dp_learn_ring == NULL) {
+		DP_LOG(ERR, "rte_ring_create_elem: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	for (i = 0; i < n; i++) {
+		vsw_pmds[i] = rte_zmalloc_socket("vsw_pmd", sizeof(struct vsw_pmd),
+						 RTE_CACHE_LINE_SIZE,
+						 (int)rte_lcore_to_socket_id(lcores[i]));
+		if (vsw_pmds[i] == NULL)
+			return -ENOMEM;
+		vsw_pmds[i]->lcore = lcores[i];
+		vsw_pmds[i]->idx = i;
+		rte_rcu_qsbr_thread_register(vsw_qsbr, i);
+	}
+	vsw_n_pmds = n;
+	return 0;
+}
+
+int
+vsw_dp_start(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vsw_n_pmds; i++) {
+		atomic_store(&vsw_pmds[i]->quit, false);
+		ret = rte_eal_remote_launch(vsw_pmd_main, vsw_pmds[i], vsw_pmds[i]->lcore);
+		if (ret != 0) {
+			DP_LOG(ERR, "cannot launch PMD on lcore %u: %s", vsw_pmds[i]->lcore,
+			       rte_strerror(-ret));
+			return ret;
+		}
+		vsw_pmds[i]->running = true;
+		DP_LOG(INFO, "PMD %u running on lcore %u (cpu %d)", i, vsw_pmds[i]->lcore,
+		       rte_lcore_to_cpu_id((int)vsw_pmds[i]->lcore));
+	}
+	return 0;
+}
+
+void
+vsw_dp_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < vsw_n_pmds; i++)
+		atomic_store(&vsw_pmds[i]->quit, true);
+	for (i = 0; i < vsw_n_pmds; i++) {
+		if (!vsw_pmds[i]->running)
+			continue;
+		rte_eal_wait_lcore(vsw_pmds[i]->lcore);
+		vsw_pmds[i]->running = false;
+	}
+}
+
+void
+vsw_dp_sync(void)
+{
+	rte_rcu_qsbr_synchronize(vsw_qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+struct vsw_dp_conf *
+vsw_dp_publish(struct vsw_dp_conf *conf)
+{
+	struct vsw_dp_conf *old;
+
+	old = atomic_exchange_explicit(&vsw_dp_cur, conf, memory_order_acq_rel);
+	vsw_dp_sync();
+	return old;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data path: PMD threads and the configuration they read.
+ *
+ * Ownership. The control thread owns the configuration. It builds an
+ * immutable struct vsw_dp_conf (which bridge each port slot belongs to,
+ * the member ports and learning table of every bridge, the (port, queue)
+ * pairs each PMD polls), publishes it with a release store into
+ * vsw_dp_cur, waits with rte_rcu_qsbr_synchronize() until every PMD has
+ * passed a quiescent state, and only then frees the previous snapshot or
+ * anything only it referenced (a deleted port's device, a deleted
+ * bridge's table). A PMD loads the pointer once per loop iteration and
+ * reports a quiescent state at the end of the iteration, so it never sees
+ * a half-edited configuration and never touches freed memory. This is
+ * the only handshake between the two planes.
+ *
+ * Each PMD owns its struct vsw_pmd: counters per port slot and per rx
+ * queue, cycle counts. It is the only writer (plain stores); the control
+ * thread reads and sums.
+ *
+ * Learning. A PMD does not write the learning table (see vsw_fdb.h); it
+ * pushes a struct vsw_learn_req onto vsw_dp_learn_ring (multi-producer,
+ * single-consumer), which the control thread drains.
+ *
+ * Tx queues: every port has one tx queue per PMD, indexed by the PMD's
+ * index, so no two threads share a tx queue.
+ */
+#ifndef VSW_DP_H
+#define VSW_DP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "vsw_common.h"
+#include "vsw_fdb.h"
+#include "vsw_stats.h"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+/** A port slot as the data path sees it. */
+struct vsw_dp_port {
+	uint16_t eth_port;	/**< ethdev port id. */
+	uint16_t bridge;	/**< Bridge index. */
+	uint16_t gen;		/**< Slot generation, to spot stale learn requests. */
+	uint8_t valid;		/**< Slot in use and started. */
+	uint8_t pad;
+};
+
+/** A bridge as the data path sees it. */
+struct vsw_dp_bridge {
+	struct vsw_fdb *fdb;		/**< Learning table. */
+	uint16_t idx;			/**< Bridge index. */
+	uint16_t n_ports;		/**< Started member ports. */
+	uint16_t ports[VSW_MAX_PORTS];	/**< Their slots. */
+};
+
+/** One (port, rx queue) pair polled by a PMD. */
+struct vsw_dp_rxq {
+	uint16_t slot;		/**< Port slot. */
+	uint16_t eth_port;	/**< ethdev port id. */
+	uint16_t queue;		/**< Rx queue. */
+};
+
+/** What one PMD polls. */
+struct vsw_dp_poll {
+	uint16_t n_rxq;
+	struct vsw_dp_rxq rxq[VSW_MAX_PMD_RXQ];
+};
+
+/** An immutable configuration snapshot. */
+struct vsw_dp_conf {
+	uint64_t gen;					/**< Publication counter. */
+	struct vsw_dp_port ports[VSW_MAX_PORTS];	/**< By slot. */
+	struct vsw_dp_bridge *bridges[VSW_MAX_BRIDGES];	/**< By index, NULL if none. */
+	struct vsw_dp_poll poll[VSW_MAX_PMDS];		/**< By PMD index. */
+};
+
+/** A learn request from a PMD to the control thread. */
+struct vsw_learn_req {
+	struct vsw_fdb_key key;	/**< Source (vlan, mac). */
+	uint16_t slot;		/**< Input port slot. */
+	uint16_t bridge;	/**< Its bridge. */
+	uint16_t gen;		/**< Slot generation when seen. */
+	uint16_t pad;
+};
+
+/** Per (PMD, port slot, rx queue) counters. */
+struct vsw_rxq_ctrs {
+	uint64_t pkts;		/**< Frames received. */
+	uint64_t cycles;	/**< TSC cycles spent on its bursts. */
+};
+
+/** One PMD thread's state. Written only by that PMD (except `quit`). */
+struct vsw_pmd {
+	unsigned int lcore;		/**< EAL lcore id. */
+	unsigned int idx;		/**< PMD index = its tx queue on every port. */
+	atomic_bool quit;		/**< Set by the control thread. */
+	bool running;			/**< Launched. */
+	uint64_t packets __rte_cache_aligned;	/**< Frames received. */
+	uint64_t busy_cycles;		/**< Cycles of polls that returned frames. */
+	uint64_t idle_cycles;		/**< Cycles of empty polls. */
+	uint64_t iterations;		/**< Loop iterations. */
+	uint64_t learn_ring_full;	/**< Learn requests lost: ring full. */
+	struct vsw_port_ctrs ctrs[VSW_MAX_PORTS];	/**< By port slot. */
+	struct vsw_rxq_ctrs rxq[VSW_MAX_PORTS][VSW_MAX_QUEUES];
+	/* Scratch of vsw_dp_process(), private to the PMD. */
+	uint64_t last_learn_key;	/**< Last learn request sent ... */
+	uint32_t last_learn_sec;	/**< ... in this second ... */
+	uint16_t last_learn_slot;	/**< ... from this slot. */
+	uint16_t n_touched;		/**< Output slots with frames queued. */
+	uint16_t touched[VSW_MAX_PORTS];	/**< Those slots. */
+	uint16_t txcnt[VSW_MAX_PORTS];		/**< Frames queued per slot. */
+	struct rte_mbuf *txbuf[VSW_MAX_PORTS][VSW_BURST]; /**< Queued frames. */
+} __rte_cache_aligned;
+
+/** The published configuration; PMDs load it with acquire. */
+extern struct vsw_dp_conf *_Atomic vsw_dp_cur;
+/** PMD states, by PMD index. */
+extern struct vsw_pmd *vsw_pmds[VSW_MAX_PMDS];
+/** Number of PMDs. */
+extern unsigned int vsw_n_pmds;
+/** The QSBR variable of the PMDs (thread id = PMD index). */
+extern struct rte_rcu_qsbr *vsw_qsbr;
+/** PMD -> control learn requests. */
+extern struct rte_ring *vsw_dp_learn_ring;
+/** Link state of each port slot, written by the control thread. */
+extern _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
+
+/**
+ * Create the QSBR variable, the learn ring and the PMD states for the
+ * given lcores. Control thread, once. @return 0 or -errno.
+ */
+int vsw_dp_init(const unsigned int *lcores, unsigned int n);
+
+/** Launch every PMD on its lcore. @return 0 or -errno. */
+int vsw_dp_start(void);
+
+/** Stop and join every PMD. */
+void vsw_dp_stop(void);
+
+/**
+ * Publish a new configuration and wait until no PMD can see the old one,
+ * which is returned for the caller to free (free() it; NULL at first).
+ */
+struct vsw_dp_conf *vsw_dp_publish(struct vsw_dp_conf *conf);
+
+/** Wait until every PMD has passed a quiescent state. */
+void vsw_dp_sync(void);
+
+/** The PMD loop (lcore_function_t); arg is the struct vsw_pmd. */
+int vsw_pmd_main(void *arg);
+
+/**
+ * Process one received burst of a port: parse, learn, look up, forward.
+ * Exposed for tests and benchmarks. PMD context.
+ */
+void vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
+		    struct rte_mbuf **pkts, uint16_t n);
+
+/** Classification of one frame, pure (unit-tested). */
+enum vsw_frame_class {
+	VSW_FRAME_UNICAST,	/**< Unicast destination: look it up. */
+	VSW_FRAME_FLOOD,	/**< Broadcast or multicast destination. */
+	VSW_FRAME_RUNT,		/**< Shorter than an Ethernet header. */
+	VSW_FRAME_INVALID_SRC,	/**< Multicast, broadcast or all-zero source. */
+};
+
+/** Classify a frame from its first bytes and total length. */
+static inline enum vsw_frame_class
+vsw_frame_classify(const uint8_t *data, uint32_t len)
+{
+	if (len < 14)
+		return VSW_FRAME_RUNT;
+	if ((data[6] & 0x01) ||
+	    (data[6] | data[7] | data[8] | data[9] | data[10] | data[11]) == 0)
+		return VSW_FRAME_INVALID_SRC;
+	if (data[0] & 0x01)
+		return VSW_FRAME_FLOOD;
+	return VSW_FRAME_UNICAST;
+}
+
+#endif /* VSW_DP_H */

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The learning table of one bridge: (vlan, mac) -> port slot.
+ *
+ * Data structure. An rte_hash with lock-free readers
+ * (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF) and extendable buckets, so that
+ * a table of N entries always holds N keys. The hash stores, per key, a
+ * 64-bit word: (entry index << 16) | port slot. The port therefore comes
+ * out of the bulk lookup atomically with the key, and the entry index
+ * points into a flat array of struct vsw_fdb_entry that holds what the
+ * writer needs (last-seen second, static flag).
+ *
+ * Thread-safety. There is exactly ONE writer: the control thread. PMD
+ * threads only call vsw_fdb_lookup_bulk() and vsw_fdb_touch(); a PMD that
+ * sees a new source MAC or a moved one does not insert it, it queues a
+ * learn request that the control thread applies (vsw_fdb_learn()). This
+ * keeps rte_hash's single-writer rule without a writer lock on the fast
+ * path, at the price of a few milliseconds during which the new MAC's
+ * replies are flooded. Freed keys and entry indexes are reclaimed through
+ * the daemon's QSBR variable: a slot is reused only after every PMD has
+ * passed a quiescent state, so a reader never sees a key with another
+ * key's entry.
+ *
+ * Limits. max_macs bounds the table (a new MAC beyond it is not learned
+ * and counted in limit_hits); port_max_macs bounds the MACs learned on
+ * one port, so one VM cannot fill the table. When a port is at its limit,
+ * vsw_fdb_port_full() is true and the PMD drops frames from new source
+ * MACs on that port (counted as learn_limit).
+ *
+ * Aging. vsw_fdb_age() removes dynamic entries not seen for `aging`
+ * seconds. PMDs refresh last_seen with a plain store at most once a second.
+ */
+#ifndef VSW_FDB_H
+#define VSW_FDB_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "vsw_common.h"
+
+struct rte_hash;
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
+
+/** Hash key: VLAN id and MAC, packed into 8 bytes. */
+struct vsw_fdb_key {
+	uint16_t vlan;			/**< 0 when untagged. */
+	struct rte_ether_addr mac;	/**< The MAC address. */
+};
+
+static_assert(sizeof(struct vsw_fdb_key) == 8, "fdb key must stay 8 bytes");
+
+/** One entry of the flat array behind the hash. */
+struct vsw_fdb_entry {
+	struct vsw_fdb_key key;		/**< Copy of the hash key. */
+	uint32_t last_seen;		/**< vsw_now() when last seen (PMD writes). */
+	uint16_t port;			/**< Port slot (writer's copy). */
+	uint8_t is_static;		/**< Never aged, never moved. */
+	uint8_t in_use;			/**< Live in the hash. */
+};
+
+/** Table counters, read by the control thread. */
+struct vsw_fdb_stats {
+	uint64_t learned;	/**< New MACs inserted by learning. */
+	uint64_t moved;		/**< MACs that moved to another port. */
+	uint64_t aged;		/**< Entries removed by aging. */
+	uint64_t limit_hits;	/**< MACs not learned: table or port limit. */
+	uint64_t flushed;	/**< Entries removed by flush or port removal. */
+};
+
+/** Creation parameters. */
+struct vsw_fdb_params {
+	const char *name;		/**< Unique name (rte_hash name). */
+	uint32_t capacity;		/**< Maximum entries (>= 8). */
+	uint32_t aging;			/**< Seconds; 0 = never. */
+	uint32_t port_max_macs;		/**< Per-port learned limit; 0 = none. */
+	int socket_id;			/**< NUMA socket for the memory. */
+	struct rte_rcu_qsbr *qsbr;	/**< PMDs' QSBR variable. */
+};
+
+/** Result of vsw_fdb_learn(). */
+enum vsw_fdb_learn_result {
+	VSW_FDB_REFRESHED,	/**< Known on that port: age refreshed. */
+	VSW_FDB_LEARNED,	/**< New entry. */
+	VSW_FDB_MOVED,		/**< Existing entry moved to the port. */
+	VSW_FDB_STATIC,		/**< A static entry exists: left as is. */
+	VSW_FDB_PORT_LIMIT,	/**< Not learned: port at its limit. */
+	VSW_FDB_TABLE_FULL,	/**< Not learned: table at capacity. */
+	VSW_FDB_ERROR,		/**< Not learned: hash insertion failed. */
+};
+
+struct vsw_fdb {
+	struct rte_hash *h;		/**< key -> (index << 16 | port). */
+	struct vsw_fdb_entry *entries;	/**< capacity entries. */
+	uint8_t port_full[VSW_MAX_PORTS]; /**< Read by PMDs: port at limit. */
+	uint32_t port_count[VSW_MAX_PORTS]; /**< Dynamic MACs per port. */
+	uint32_t *free_idx;		/**< Stack of free entry indexes. */
+	uint32_t n_free;		/**< Entries on free_idx. */
+	uint32_t capacity;		/**< Size of entries / the hash. */
+	uint32_t max_macs;		/**< Learning limit (<= capacity). */
+	uint32_t n_entries;		/**< Live entries. */
+	uint32_t aging;			/**< Seconds; 0 = never. */
+	uint32_t port_max_macs;		/**< 0 = unlimited. */
+	struct rte_rcu_qsbr *qsbr;	/**< PMDs' QSBR variable. */
+	struct rte_rcu_qsbr_dq *dq;	/**< Deferred frees. */
+	struct vsw_fdb_stats stats;	/**< Counters. */
+	char name[VSW_NAME_MAX];	/**< Table name. */
+};
+
+/**
+ * Create a table. Control thread.
+ * @return the table, or NULL with rte_errno set.
+ */
+struct vsw_fdb *vsw_fdb_create(const struct vsw_fdb_params *p);
+
+/** Free a table; NULL is ignored. No PMD may still read it. */
+void vsw_fdb_free(struct vsw_fdb *fdb);
+
+/**
+ * Apply one learn request (control thread).
+ * @param now  current vsw_now() second.
+ */
+enum vsw_fdb_learn_result vsw_fdb_learn(struct vsw_fdb *fdb, const struct vsw_fdb_key *key,
+					uint16_t port, uint32_t now);
+
+/**
+ * Add or replace a static entry (control thread).
+ * @return 0, -ENOSPC when the table is full, -EIO on hash failure.
+ */
+int vsw_fdb_add_static(struct vsw_fdb *fdb, const struct vsw_fdb_key *key, uint16_t port,
+		       uint32_t now);
+
+/** Delete one entry. @return 0 or -ENOENT. */
+int vsw_fdb_del(struct vsw_fdb *fdb, const struct vsw_fdb_key *key);
+
+/**
+ * Remove dynamic entries of one port (port < VSW_MAX_PORTS), or of all
+ * ports (VSW_NO_SLOT). With include_static, static entries go too (used
+ * when a port is deleted). @return the number removed.
+ */
+uint32_t vsw_fdb_flush(struct vsw_fdb *fdb, uint16_t port, bool include_static);
+
+/** Remove dynamic entries older than the aging time. @return removed. */
+uint32_t vsw_fdb_age(struct vsw_fdb *fdb, uint32_t now);
+
+/** Change aging time and limits; max_macs is capped at the capacity. */
+void vsw_fdb_set_limits(struct vsw_fdb *fdb, uint32_t aging, uint32_t max_macs,
+			uint32_t port_max_macs);
+
+/** Reclaim freed entries whose grace period is over (control thread). */
+void vsw_fdb_reclaim(struct vsw_fdb *fdb);
+
+/**
+ * Look up to 64 keys at once. Any thread.
+ * @param keys  pointers to n keys.
+ * @param data  out: for each hit, (index << 16) | port.
+ * @return bit mask of hits.
+ */
+uint64_t vsw_fdb_lookup_bulk(const struct vsw_fdb *fdb, const void **keys, uint32_t n,
+			     uint64_t *data);
+
+/** Look up one key. @return 0 and *entry, or -ENOENT. Control thread. */
+int vsw_fdb_lookup(const struct vsw_fdb *fdb, const struct vsw_fdb_key *key,
+		   const struct vsw_fdb_entry **entry);
+
+/** Port slot of a lookup result. */
+static inline uint16_t
+vsw_fdb_data_port(uint64_t data)
+{
+	return (uint16_t)(data & 0xffff);
+}
+
+/** Refresh the age of a hit, at most one store a second. PMD thread. */
+static inline void
+vsw_fdb_touch(const struct vsw_fdb *fdb, uint64_t data, uint32_t now)
+{
+	struct vsw_fdb_entry *e = &fdb->entries[data >> 16];
+
+	if (e->last_seen != now)
+		e->last_seen = now;
+}
+
+/** True when new MACs from the port must not be learned. PMD thread. */
+static inline bool
+vsw_fdb_port_full(const struct vsw_fdb *fdb, uint16_t port)
+{
+	return fdb->port_full[port] != 0;
+}
+
+/** Parse "aa:bb:cc:dd:ee:ff". @return 0 or -EINVAL. */
+int vsw_mac_parse(const char *s, struct rte_ether_addr *mac);
+
+#endif /* VSW_FDB_H */

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mempool.h>
+
+#include "vsw_port.h"
+
+RTE_LOG_REGISTER_DEFAULT(vsw_port_logtype, INFO);
+#define RTE_LOGTYPE_VSW_PORT vsw_port_logtype
+#define PORT_LOG(l, fmt, ...) RTE_LOG(l, VSW_PORT, fmt "\n", ##__VA_ARGS__)
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static const char *const type_names[] = {
+	[VSW_PORT_VHOST] = "vhost-user",
+	[VSW_PORT_VHOST_CLIENT] = "vhost-user-client",
+	[VSW_PORT_DPDK] = "dpdk",
+};
+
+const char *
+vsw_port_type_name(enum vsw_port_type t)
+{
+	return (unsigned int)t < RTE_DIM(type_names) ? type_names[t] : "?";
+}
+
+int
+vsw_port_type_parse(const char *s, enum vsw_port_type *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(type_names); i++) {
+		if (strcmp(s, type_names[i]) == 0) {
+			*t = (enum vsw_port_type)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int
+fail(char *err, size_t len, int ret, const char *fmt, ...) __rte_format_printf(4, 5);
+
+static int
+fail(char *err, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int
+vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len)
+{
+	const char *p;
+
+	if (c->name[0] == '\0')
+		return fail(err, len, -EINVAL, "port name is empty");
+	for (p = c->name; *p != '\0'; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
+			return fail(err, len, -EINVAL,
+				    "bad port name '%s': use letters, digits, '-', '_', '.'",
+				    c->name);
+	if (c->n_rxq < 1 || c->n_rxq > VSW_MAX_QUEUES)
+		return fail(err, len, -EINVAL, "n_rxq must be 1..%d", VSW_MAX_QUEUES);
+	if (c->mtu != 0 && (c->mtu < 68 || c->mtu > 9600))
+		return fail(err, len, -EINVAL, "mtu must be 68..9600");
+	if (c->type == VSW_PORT_DPDK) {
+		if (c->devargs[0] == '\0')
+			return fail(err, len, -EINVAL, "type=dpdk needs devargs=");
+		return 0;
+	}
+	if (c->path[0] == '\0')
+		return fail(err, len, -EINVAL, "%s port needs path=", vsw_port_type_name(c->type));
+	if (c->path[0] != '/')
+		return fail(err, len, -EINVAL, "socket path '%s' is not absolute", c->path);
+	if (strchr(c->path, ',') != NULL)
+		return fail(err, len, -EINVAL, "socket path must not contain ','");
+	if (c->has_mac)
+		return fail(err, len, -EINVAL,
+			    "mac= applies to dpdk ports; a VM sets its own MAC");
+	return 0;
+}
+
+/* A socket file nobody listens on is left over by a crashed vswd. */
+static void
+remove_stale_socket(const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, ret;
+
+	if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (ret != 0 && errno == ECONNREFUSED) {
+		PORT_LOG(INFO, "removing stale vhost-user socket %s", path);
+		unlink(path);
+	}
+}
+
+static int
+vhost_precheck(const struct vsw_port *p, char *err, size_t len)
+{
+	char dir[VSW_PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", p->conf.path);
+	if (stat(dirname(dir), &st) != 0 || !S_ISDIR(st.st_mode))
+		return fail(err, len, -ENOENT, "directory of socket %s does not exist",
+			    p->conf.path);
+	if (p->conf.type == VSW_PORT_VHOST) {
+		remove_stale_socket(p->conf.path);
+		if (access(p->conf.path, F_OK) == 0)
+			return fail(err, len, -EEXIST, "%s exists and is in use", p->conf.path);
+	}
+	return 0;
+}
+
+static int
+find_port(const char *devname, uint16_t *port_id)
+{
+	if (rte_eth_dev_get_port_by_name(devname, port_id) == 0)
+		return 0;
+	return -ENODEV;
+}
+
+int
+vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for,
+	      char *err, size_t len)
+{
+	char devargs[VSW_DEVARGS_MAX + VSW_PATH_MAX + 64];
+	char devname[RTE_DEV_NAME_MAX_LEN];
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_mempool *pool;
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC, q;
+	const char *comma;
+	int ret, socket;
+
+	if (p->open)
+		return 0;
+	p->error[0] = '\0';
+	p->probed = false;
+	if (p->conf.type == VSW_PORT_DPDK) {
+		snprintf(devargs, sizeof(devargs), "%s", p->conf.devargs);
+	} else {
+		ret = vhost_precheck(p, err, len);
+		if (ret < 0)
+			goto out;
+		snprintf(devargs, sizeof(devargs), "net_vhost_vsw%u,iface=%s,queues=%u,client=%d",
+			 p->slot, p->conf.path, RTE_MAX(p->conf.n_rxq, n_txq),
+			 p->conf.type == VSW_PORT_VHOST_CLIENT);
+	}
+	comma = strchr(devargs, ',');
+	snprintf(devname, sizeof(devname), "%.*s",
+		 (int)(comma != NULL ? (size_t)(comma - devargs) : strlen(devargs)), devargs);
+
+	ret = rte_dev_probe(devargs);
+	if (ret == 0) {
+		p->probed = true;
+	} else if (ret != -EEXIST) {
+		ret = fail(err, len, ret < 0 ? ret : -EIO, "cannot probe device '%s': %s",
+			   devargs, rte_strerror(-ret));
+		goto out;
+	}
+	if (find_port(devname, &p->eth_port) < 0) {
+		ret = fail(err, len, -ENODEV, "device '%s' is not an ethernet port", devname);
+		goto remove;
+	}
+	ret = rte_eth_dev_info_get(p->eth_port, &info);
+	if (ret != 0) {
+		ret = fail(err, len, ret, "rte_eth_dev_info_get(%s): %s", devname,
+			   rte_strerror(-ret));
+		goto remove;
+	}
+	if (p->conf.n_rxq > info.max_rx_queues) {
+		ret = fail(err, len, -EINVAL, "%s supports %u rx queues, n_rxq=%u asked", devname,
+			   info.max_rx_queues, p->conf.n_rxq);
+		goto remove;
+	}
+	if (n_txq > info.max_tx_queues) {
+		ret = fail(err, len, -EINVAL,
+			   "%s supports %u tx queues, vswd needs one per PMD (%u)", devname,
+			   info.max_tx_queues, n_txq);
+		goto remove;
+	}
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_configure(p->eth_port, p->conf.n_rxq, n_txq, &conf);
+	if (ret != 0) {
+		ret = fail(err, len, ret, "rte_eth_dev_configure(%s): %s", devname,
+			   rte_strerror(-ret));
+		goto remove;
+	}
+	if (p->conf.mtu != 0) {
+		ret = rte_eth_dev_set_mtu(p->eth_port, p->conf.mtu);
+		if (ret != 0 && ret != -ENOTSUP) {
+			ret = fail(err, len, ret, "cannot set mtu %u on %s: %s", p->conf.mtu,
+				   devname, rte_strerror(-ret));
+			goto close;
+		}
+	}
+	if (p->conf.has_mac) {
+		ret = rte_eth_dev_default_mac_addr_set(p->eth_port, &p->conf.mac);
+		if (ret != 0) {
+			ret = fail(err, len, ret, "cannot set mac on %s: %s", devname,
+				   rte_strerror(-ret));
+			goto close;
+		}
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->eth_port, &nb_rxd, &nb_txd);
+	socket = rte_eth_dev_socket_id(p->eth_port);
+	pool = pool_for(socket);
+	if (pool == NULL) {
+		ret = fail(err, len, -ENOMEM, "no mbuf pool for socket %d", socket);
+		goto close;
+	}
+	for (q = 0; q < p->conf.n_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(p->eth_port, q, nb_rxd, 
+					     (unsigned int)socket, NULL, pool);
+		if (ret != 0) {
+			ret = fail(err, len, ret, "rx queue %u setup on %s: %s", q, devname,
+				   rte_strerror(-ret));
+			goto close;
+		}
+	}
+	for (q = 0; q < n_txq; q++) {
+		ret = rte_eth_tx_queue_setup(p->eth_port, q, nb_txd, (unsigned int)socket, NULL);
+		if (ret != 0) {
+			ret = fail(err, len, ret, "tx queue %u setup on %s: %s", q, devname,
+				   rte_strerror(-ret));
+			goto close;
+		}
+	}
+	ret = rte_eth_promiscuous_enable(p->eth_port);
+	if (ret != 0 && ret != -ENOTSUP)
+		PORT_LOG(WARNING, "%s: cannot enable promiscuous mode: %s", p->conf.name,
+			 rte_strerror(-ret));
+	ret = rte_eth_dev_start(p->eth_port);
+	if (ret != 0) {
+		ret = fail(err, len, ret, "cannot start %s: %s", devname, rte_strerror(-ret));
+		goto close;
+	}
+	p->open = true;
+	p->link_up = false;
+	p->link_since = time(NULL);
+	PORT_LOG(INFO, "port %s (%s) open as ethdev %u: %u rxq, %u txq", p->conf.name,
+		 vsw_port_type_name(p->conf.type), p->eth_port, p->conf.n_rxq, n_txq);
+	return 0;
+
+close:
+	rte_eth_dev_close(p->eth_port);
+remove:
+	if (p->probed) {
+		struct rte_eth_dev_info i2;
+
+		if (rte_eth_dev_info_get(p->eth_port, &i2) == 0 && i2.device != NULL)
+			rte_dev_remove(i2.device);
+		else
+			rte_eal_hotplug_remove("vdev", devname);
+	}
+	p->probed = false;
+out:
+	snprintf(p->error, sizeof(p->error), "%s", err);
+	PORT_LOG(ERR, "port %s: %s", p->conf.name, err);
+	return ret;
+}
+
+void
+vsw_port_close(struct vsw_port *p)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	int ret;
+
+	if (!p->open)
+		return;
+	if (rte_eth_dev_info_get(p->eth_port, &info) == 0)
+		dev = info.device;
+	ret = rte_eth_dev_stop(p->eth_port);
+	if (ret != 0)
+		PORT_LOG(WARNING, "%s: stop: %s", p->conf.name, rte_strerror(-ret));
+	rte_eth_dev_close(p->eth_port);
+	if (p->probed && dev != NULL) {
+		ret = rte_dev_remove(dev);
+		if (ret != 0)
+			PORT_LOG(WARNING, "%s: remove: %s", p->conf.name, rte_strerror(-ret));
+	}
+	p->open = false;
+	p->probed = false;
+	p->link_up = false;
+	PORT_LOG(INFO, "port %s closed", p->conf.name);
+}
+
+bool
+vsw_port_link_update(struct vsw_port *p)
+{
+	struct rte_eth_link link;
+	bool up;
+
+	if (!p->open)
+		up = false;
+	else if (rte_eth_link_get_nowait(p->eth_port, &link) != 0)
+		up = false;
+	else
+		up = link.link_status == RTE_ETH_LINK_UP;
+	if (up == p->link_up)
+		return false;
+	p->link_up = up;
+	p->link_changes++;
+	p->link_since = time(NULL);
+	PORT_LOG(INFO, "port %s is %s", p->conf.name, up ? "up" : "down");
+	return true;
+}
+
+uint64_t
+vsw_port_rx_nombuf(const struct vsw_port *p)
+{
+	struct rte_eth_stats st;
+
+	if (!p->open || rte_eth_stats_get(p->eth_port, &st) != 0)
+		return 0;
+	return st.rx_nombuf;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: every port is a DPDK ethdev.
+ *
+ *  - vhost-user        vswd creates the Unix socket (server) through the
+ *                      net_vhost driver; a VM's QEMU connects to it.
+ *  - vhost-user-client vswd connects to a socket the VM's QEMU created in
+ *                      server mode, and reconnects whenever it goes away.
+ *  - dpdk              any device by devargs: a PCI address (NIC, SR-IOV
+ *                      VF bound to vfio-pci) or a vdev string (net_tap,
+ *                      net_af_packet, net_pcap, net_ring, net_null, ...).
+ *
+ * Devices are hot-plugged with rte_dev_probe() when the port is opened and
+ * removed with rte_dev_remove() when it is closed (unless they existed
+ * before, e.g. from EAL -a arguments). One rx queue per n_rxq, one tx queue
+ * per PMD.
+ *
+ * Thread-safety: control thread only. The data path never calls into this
+ * module; it sees ports only as (slot, ethdev port id) in its snapshot.
+ */
+#ifndef VSW_PORT_H
+#define VSW_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <rte_ether.h>
+
+#include "vsw_common.h"
+#include "vsw_stats.h"
+
+struct rte_mempool;
+
+enum vsw_port_type {
+	VSW_PORT_VHOST,		/**< vhost-user, vswd is the server. */
+	VSW_PORT_VHOST_CLIENT,	/**< vhost-user, vswd is the client. */
+	VSW_PORT_DPDK,		/**< Any DPDK device by devargs. */
+};
+
+/** What the user configured: saved in the state file. */
+struct vsw_port_conf {
+	char name[VSW_NAME_MAX];
+	enum vsw_port_type type;
+	char path[VSW_PATH_MAX];		/**< vhost socket. */
+	char devargs[VSW_DEVARGS_MAX];		/**< dpdk devargs. */
+	uint16_t n_rxq;				/**< Rx queues (>= 1). */
+	uint16_t mtu;				/**< 0 = device default. */
+	bool has_mac;				/**< mac is set. */
+	struct rte_ether_addr mac;		/**< dpdk ports: MAC to set. */
+};
+
+/** A port. */
+struct vsw_port {
+	struct vsw_port_conf conf;	/**< Configuration. */
+	uint16_t slot;			/**< Index in the data path arrays. */
+	uint16_t bridge;		/**< Bridge index. */
+	uint16_t gen;			/**< Bumped each time the slot is reused. */
+	uint16_t eth_port;		/**< ethdev port id when open. */
+	bool open;			/**< Device probed, configured, started. */
+	bool probed;			/**< We probed it: remove it on close. */
+	bool link_up;			/**< Last link state seen. */
+	uint32_t link_changes;		/**< Up/down transitions. */
+	time_t link_since;		/**< Time of the last transition. */
+	char error[256];		/**< Why the last open failed. */
+	struct vsw_port_ctrs base;	/**< Counters at the last clear. */
+};
+
+/** Pool for a NUMA socket, provided by the daemon. */
+typedef struct rte_mempool *(*vsw_pool_for_socket_t)(int socket);
+
+/** "vhost-user", "vhost-user-client", "dpdk". */
+const char *vsw_port_type_name(enum vsw_port_type t);
+
+/** Parse a type name. @return 0 or -EINVAL. */
+int vsw_port_type_parse(const char *s, enum vsw_port_type *t);
+
+/**
+ * Check a configuration before anything is created: name, path length and
+ * characters, devargs present, n_rxq and mtu ranges.
+ * @return 0, or -EINVAL with a one-line reason in err.
+ */
+int vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len);
+
+/**
+ * Probe, configure and start the device.
+ * @param n_txq  tx queues (one per PMD).
+ * @return 0, or -errno with a one-line reason in err (and in p->error).
+ */
+int vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for,
+		  char *err, size_t len);
+
+/** Stop, close and (if we probed it) remove the device. Idempotent. */
+void vsw_port_close(struct vsw_port *p);
+
+/** Read the link state. @return true when it changed. */
+bool vsw_port_link_update(struct vsw_port *p);
+
+/** Frames the device dropped for lack of mbufs (rx_nombuf). */
+uint64_t vsw_port_rx_nombuf(const struct vsw_port *p);
+
+#endif /* VSW_PORT_H */
