@@ -189,7 +189,7 @@ write_pidfile(const char *path)
 
 /* Fork; the parent exits when the child reports ready (or failed). */
 static int
-daemonize(int *ready_fd)
+daemonize(int *ready_fd, const char *rundir)
 {
 	int fds[2], nul;
 	char status = 1;
@@ -204,6 +204,8 @@ daemonize(int *ready_fd)
 		close(fds[1]);
 		if (read(fds[0], &status, 1) != 1)
 			status = 1;
+		if (status != 0)
+			fprintf(stderr, "vswd: failed to start; see %s/vswd.log\n", rundir);
 		_exit(status == 0 ? 0 : 1);
 	}
 	close(fds[0]);
@@ -374,7 +376,7 @@ main(int argc, char **argv)
 	eal_argv[eal_argc] = NULL;
 
 	if (!o.foreground) {
-		if (daemonize(&ready_fd) < 0) {
+		if (daemonize(&ready_fd, o.rundir) < 0) {
 			fprintf(stderr, "vswd: cannot daemonize: %s\n", strerror(errno));
 			return 1;
 		}
