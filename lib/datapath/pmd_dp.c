@@ -115,14 +115,17 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 	const struct vsw_dp_port *inp = &conf->ports[in_slot];
 	const struct vsw_dp_bridge *br = conf->bridges[inp->bridge];
 	struct vsw_port_ctrs *ic = &pmd->ctrs[in_slot];
-	uint64_t keys[2 * VSW_BURST];
-	uint64_t data[2 * VSW_BURST];
+	uint64_t keys[2 * VSW_BURST];	/* Distinct keys to look up. */
+	uint64_t data[2 * VSW_BURST];	/* Their lookup results. */
 	const void *kp[2 * VSW_BURST];
 	struct rte_mbuf *ok[VSW_BURST];
-	uint8_t dst_pos[VSW_BURST];
+	uint8_t sidx[VSW_BURST];	/* Frame -> index of its source key. */
+	uint8_t didx[VSW_BURST];	/* Frame -> index of its destination key, or NO_DST. */
 	struct vsw_learn_req req[VSW_BURST];
-	uint16_t i, n_ok = 0, n_uc = 0, n_req = 0, out;
-	uint64_t hits, rx_bytes = 0, dkeys[VSW_BURST];
+	uint16_t i, n_ok = 0, n_keys = 0, n_req = 0, out;
+	uint64_t hits, done = 0, refused = 0, rx_bytes = 0, sk, dk;
+	uint64_t last_sk = UINT64_MAX, last_dk = UINT64_MAX;
+	uint8_t last_si = 0, last_di = 0, k;
 	const struct vsw_fdb *fdb;
 	uint32_t now = vsw_now();
 	const uint8_t *d;
@@ -141,7 +144,11 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 	}
 	fdb = br->fdb;
 
-	/* 1. Classify and build keys. */
+	/*
+	 * 1. Classify and collect keys. Runs of frames with the same source
+	 * (or destination) share one key, as VPP's cached key and VALE's
+	 * last_smac do: a bulk flow costs one lookup per burst, not per frame.
+	 */
 	for (i = 0; i < n; i++) {
 		if (i + PREFETCH_OFFSET < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_OFFSET], void *));
@@ -150,11 +157,16 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 		d = rte_pktmbuf_mtod(m, const uint8_t *);
 		switch (vsw_frame_classify(d, m->data_len)) {
 		case VSW_FRAME_UNICAST:
-			dst_pos[n_ok] = (uint8_t)n_uc;
-			dkeys[n_uc++] = key_of(d, 0);
+			dk = key_of(d, 0);
+			if (dk != last_dk) {
+				last_dk = dk;
+				last_di = (uint8_t)n_keys;
+				keys[n_keys++] = dk;
+			}
+			didx[n_ok] = last_di;
 			break;
 		case VSW_FRAME_FLOOD:
-			dst_pos[n_ok] = NO_DST;
+			didx[n_ok] = NO_DST;
 			break;
 		case VSW_FRAME_RUNT:
 			rte_pktmbuf_free(m);
@@ -165,39 +177,54 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 			ic->drops[VSW_DROP_INVALID_SRC]++;
 			continue;
 		}
-		keys[n_ok] = key_of(d + RTE_ETHER_ADDR_LEN, 0);
+		sk = key_of(d + RTE_ETHER_ADDR_LEN, 0);
+		if (sk != last_sk) {
+			last_sk = sk;
+			last_si = (uint8_t)n_keys;
+			keys[n_keys++] = sk;
+		}
+		sidx[n_ok] = last_si;
 		ok[n_ok++] = m;
 	}
 	ic->rx_bytes += rx_bytes;
 	if (unlikely(n_ok == 0))
 		return;
 
-	/* 2. One bulk lookup: sources at [0, n_ok), destinations after. */
-	for (i = 0; i < n_uc; i++)
-		keys[n_ok + i] = dkeys[i];
-	for (i = 0; i < n_ok + n_uc; i++)
+	/* 2. One bulk lookup of every distinct key (<= 64). */
+	for (i = 0; i < n_keys; i++)
 		kp[i] = &keys[i];
-	hits = vsw_fdb_lookup_bulk(fdb, kp, n_ok + n_uc, data);
+	hits = vsw_fdb_lookup_bulk(fdb, kp, n_keys, data);
 
-	/* 3. Learn. */
+	/* 3. Learn, once per distinct source key. */
 	for (i = 0; i < n_ok; i++) {
-		if (likely((hits >> i) & 1) && vsw_fdb_data_port(data[i]) == in_slot) {
-			vsw_fdb_touch(fdb, data[i], now);
+		k = sidx[i];
+		if ((done >> k) & 1) {
+			if (unlikely((refused >> k) & 1)) {
+				rte_pktmbuf_free(ok[i]);
+				ok[i] = NULL;
+				ic->drops[VSW_DROP_LEARN_LIMIT]++;
+			}
 			continue;
 		}
-		if (!((hits >> i) & 1) && unlikely(vsw_fdb_port_full(fdb, in_slot))) {
+		done |= UINT64_C(1) << k;
+		if (likely((hits >> k) & 1) && vsw_fdb_data_port(data[k]) == in_slot) {
+			vsw_fdb_touch(fdb, data[k], now);
+			continue;
+		}
+		if (!((hits >> k) & 1) && unlikely(vsw_fdb_port_full(fdb, in_slot))) {
+			refused |= UINT64_C(1) << k;
 			rte_pktmbuf_free(ok[i]);
 			ok[i] = NULL;
 			ic->drops[VSW_DROP_LEARN_LIMIT]++;
 			continue;
 		}
-		if (keys[i] == pmd->last_learn_key && in_slot == pmd->last_learn_slot &&
+		if (keys[k] == pmd->last_learn_key && in_slot == pmd->last_learn_slot &&
 		    now == pmd->last_learn_sec)
 			continue;
-		pmd->last_learn_key = keys[i];
+		pmd->last_learn_key = keys[k];
 		pmd->last_learn_slot = in_slot;
 		pmd->last_learn_sec = now;
-		memcpy(&req[n_req].key, &keys[i], sizeof(req[n_req].key));
+		memcpy(&req[n_req].key, &keys[k], sizeof(req[n_req].key));
 		req[n_req].slot = in_slot;
 		req[n_req].bridge = inp->bridge;
 		req[n_req].gen = inp->gen;
@@ -215,8 +242,9 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 		m = ok[i];
 		if (m == NULL)
 			continue;
-		if (dst_pos[i] != NO_DST && ((hits >> (n_ok + dst_pos[i])) & 1)) {
-			out = vsw_fdb_data_port(data[n_ok + dst_pos[i]]);
+		k = didx[i];
+		if (k != NO_DST && ((hits >> k) & 1)) {
+			out = vsw_fdb_data_port(data[k]);
 			if (unlikely(out == in_slot)) {
 				rte_pktmbuf_free(m);
 				ic->drops[VSW_DROP_SAME_PORT]++;
