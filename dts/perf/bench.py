@@ -244,6 +244,8 @@ class Ovs:
 
     def window(self, s0, s1):
         out = self.sh(*self.appctl, "dpif-netdev/pmd-stats-show", check=False).stdout
+        # The main (non-PMD) thread comes first; we want the PMD's block.
+        out = out[out.find("pmd thread"):] if "pmd thread" in out else ""
         m = re.search(r"avg processing cycles per packet:\s*([\d.]+)", out)
         b = re.search(r"processing cycles:\s*\d+\s*\(([\d.]+)%\)", out)
         return {"cycles_per_packet": float(m.group(1)) if m else None,
