@@ -202,6 +202,11 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 				char k[64];
 
 				snprintf(k, sizeof(k), "%.*s", (int)(eq - w), w);
+				if (json_object_get(o, k) != NULL) {
+					ret = errf(err, len, "%s: option '%s' given twice",
+						   cmd->name, k);
+					goto out;
+				}
 				json_object_set_new(o, k, json_string(eq + 1));
 				continue;
 			}
@@ -276,11 +281,36 @@ vsw_args_uint(const json_t *args, const char *key, uint64_t min, uint64_t max, u
 		return 0;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v < min || v > max)
+	if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min || v > max)
 		return errf(err, len, "%s must be an integer in %llu..%llu, not '%s'", key,
 			    (unsigned long long)min, (unsigned long long)max, s);
 	*val = v;
 	return 1;
+}
+
+/*
+ * A message as a JSON string. Messages echo user input and may have been
+ * cut in the middle of a UTF-8 sequence: such bytes become '?', so the
+ * reply always has its message.
+ */
+static json_t *
+message(const char *msg)
+{
+	json_t *j = json_string(msg);
+	char *copy;
+	size_t i;
+
+	if (j != NULL)
+		return j;
+	copy = strdup(msg);
+	if (copy == NULL)
+		return json_string("out of memory");
+	for (i = 0; copy[i] != '\0'; i++)
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
 }
 
 static char *
@@ -298,7 +328,7 @@ reply(json_t *id, json_t *result, int code, const char *msg, int errnum)
 	} else {
 		e = json_object();
 		json_object_set_new(e, "code", json_integer(code));
-		json_object_set_new(e, "message", json_string(msg));
+		json_object_set_new(e, "message", message(msg));
 		json_object_set_new(e, "data", json_pack("{s:i}", "errno", errnum));
 		json_object_set_new(r, "error", e);
 	}
@@ -328,7 +358,7 @@ vsw_ctl_handle(const struct vsw_cmd *table, size_t n, void *ctx, const char *lin
 	char *out;
 	int ret;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {
 		snprintf(err, sizeof(err), "parse error at column %d: %s", jerr.column, jerr.text);
 		return reply(NULL, NULL, VSW_RPC_PARSE_ERROR, err, EINVAL);

@@ -408,18 +408,34 @@ vsw_fdb_lookup(const struct vsw_fdb *fdb, const struct vsw_fdb_key *key,
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int
 vsw_mac_parse(const char *s, struct rte_ether_addr *mac)
 {
-	unsigned int b[6];
-	char tail;
-	int i;
+	uint8_t b[RTE_ETHER_ADDR_LEN];
+	int i, hi, lo;
 
-	if (s == NULL ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6 || strlen(s) != 17)
+	/* Exactly "xx:xx:xx:xx:xx:xx", two hex digits per group. */
+	if (s == NULL || strlen(s) != 17)
 		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac->addr_bytes[i] = (uint8_t)b[i];
+	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++) {
+		hi = hexval(s[3 * i]);
+		lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac->addr_bytes, b, sizeof(b));
 	return 0;
 }

@@ -43,6 +43,9 @@ vsw_state_load(const char *path, json_t **root, char *err, size_t len)
 		return errf(err, len, -EINVAL, "state file %s is not a regular file", path);
 	if (st.st_size == 0)
 		return errf(err, len, -EINVAL, "state file %s is empty (truncated?)", path);
+	if (access(path, R_OK) != 0)
+		return errf(err, len, -errno, "cannot read state file %s: %s", path,
+			    strerror(errno));
 	r = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (r == NULL)
 		return errf(err, len, -EINVAL, "state file %s is corrupt: line %d column %d: %s",
