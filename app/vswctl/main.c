@@ -340,13 +340,93 @@ print_pmd_stats(json_t *r)
 	table_print(&t);
 }
 
+static char *
+since(json_int_t t)
+{
+	long d = (long)(time(NULL) - (time_t)t);
+	char *s;
+
+	if (asprintf(&s, d < 120 ? "%lds ago" : d < 7200 ? "%ldm ago" : "%ldh ago",
+		     d < 120 ? d : d < 7200 ? d / 60 : d / 3600) < 0)
+		exit(1);
+	return s;
+}
+
+static void
+print_vhost(json_t *r)
+{
+	static const char *const head[] = { "PORT", "MODE", "STATE", "SINCE", "RECONNECTS",
+					    "VRINGS", "RING-SIZES", "FEATURES", "TX-FULL",
+					    "PATH" };
+	static const bool right[] = { false, false, false, false, true, true, false, false,
+				      true, false };
+	json_t *p, *ring;
+	struct table t;
+	char *vals[10], sizes[128];
+	size_t i, j, off;
+
+	table_init(&t, 10, head, right);
+	json_array_foreach(r, i, p) {
+		vals[0] = str_of(json_object_get(p, "port"));
+		vals[1] = str_of(json_object_get(p, "mode"));
+		vals[2] = strdup(json_is_true(json_object_get(p, "connected")) ?
+				 "connected" : "waiting");
+		vals[3] = since(json_integer_value(json_object_get(p, "state_since")));
+		vals[4] = str_of(json_object_get(p, "reconnects"));
+		vals[5] = str_of(json_object_get(p, "vrings"));
+		off = 0;
+		sizes[0] = '\0';
+		json_array_foreach(json_object_get(p, "rings"), j, ring)
+			if (off < sizeof(sizes))
+				off += (size_t)snprintf(sizes + off, sizeof(sizes) - off, "%s%lld",
+							off ? "," : "", (long long)json_integer_value(
+							json_object_get(ring, "size")));
+		vals[6] = strdup(off ? sizes : "-");
+		vals[7] = str_of(json_object_get(p, "features"));
+		vals[8] = str_of(json_object_get(p, "tx_full_drops"));
+		vals[9] = str_of(json_object_get(p, "path"));
+		table_row(&t, vals);
+	}
+	table_print(&t);
+}
+
+static void
+print_port_rates(json_t *r)
+{
+	static const char *const head[] = { "PORT", "RX-PPS", "RX-BIT/S", "TX-PPS", "TX-BIT/S",
+					    "DROPS/S" };
+	static const bool right[] = { false, true, true, true, true, true };
+	json_t *p, *rt;
+	struct table t;
+	char *vals[6];
+	size_t i;
+
+	table_init(&t, 6, head, right);
+	json_array_foreach(r, i, p) {
+		rt = json_object_get(p, "rate");
+		vals[0] = str_of(json_object_get(p, "port"));
+		vals[1] = human((json_int_t)json_real_value(json_object_get(rt, "rx_pps")), "");
+		vals[2] = human((json_int_t)json_real_value(json_object_get(rt, "rx_bps")), "b/s");
+		vals[3] = human((json_int_t)json_real_value(json_object_get(rt, "tx_pps")), "");
+		vals[4] = human((json_int_t)json_real_value(json_object_get(rt, "tx_bps")), "b/s");
+		vals[5] = human((json_int_t)json_real_value(json_object_get(rt, "drops_ps")), "");
+		table_row(&t, vals);
+	}
+	table_print(&t);
+}
+
 static void
 print_result(const char *method, json_t *r)
 {
 	if (strcmp(method, "show") == 0)
 		print_show(r);
+	else if (strcmp(method, "port-stats") == 0 && json_array_size(r) > 0 &&
+		 json_object_get(json_array_get(r, 0), "rate") != NULL)
+		print_port_rates(r);
 	else if (strcmp(method, "port-stats") == 0)
 		print_port_stats(r);
+	else if (strcmp(method, "vhost-show") == 0)
+		print_vhost(r);
 	else if (strcmp(method, "pmd-stats") == 0)
 		print_pmd_stats(r);
 	else if (strcmp(method, "version") == 0)

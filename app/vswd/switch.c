@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <rte_cycles.h>
+#include <rte_eth_vhost.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -23,12 +24,13 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_version.h>
+#include <rte_vhost.h>
 
 #include "vsw_dp.h"
 #include "vsw_state.h"
 #include "vswd.h"
 
-RTE_LOG_REGISTER_SUFFIX(vswd_logtype, switch, INFO);
+RTE_LOG_REGISTER_DEFAULT(vswd_logtype, INFO);
 #define RTE_LOGTYPE_VSWD vswd_logtype
 #define SW_LOG(l, fmt, ...) RTE_LOG(l, VSWD, fmt "\n", ##__VA_ARGS__)
 
@@ -47,6 +49,48 @@ errf(char *err, size_t len, int ret, const char *fmt, ...)
 	va_end(ap);
 	return ret;
 }
+
+/* --------------------------------------------------------------- events */
+
+#define N_EVENTS 512
+
+struct event {
+	struct timespec ts;	/* Wall-clock time. */
+	char text[160];		/* What happened. */
+};
+
+static struct event events[N_EVENTS];
+static uint64_t n_events;	/* Events ever recorded; the ring keeps the last N_EVENTS. */
+
+/* Record an event; it also goes to the log at the given level. */
+static void
+event(uint32_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+event(uint32_t level, const char *fmt, ...)
+{
+	struct event *e = &events[n_events++ % N_EVENTS];
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &e->ts);
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	rte_log(level, vswd_logtype, "VSWD: %s\n", e->text);
+}
+
+/* ---------------------------------------------------------------- rates */
+
+/* Per-second rates of a port slot, computed every second by the tick. */
+struct port_rate {
+	struct vsw_port_ctrs prev;	/* Counters at the previous sample. */
+	uint64_t prev_ms;		/* Time of that sample; 0 = none yet. */
+	double rx_pps, tx_pps;		/* Packets per second. */
+	double rx_bps, tx_bps;		/* Bits per second. */
+	double drops_ps;		/* Drops per second, all reasons. */
+};
+
+static struct port_rate rates[VSW_MAX_PORTS];
 
 /* ---------------------------------------------------------------- pools */
 
@@ -383,7 +427,7 @@ vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_
 		memset(b, 0, sizeof(*b));
 		return errf(err, len, ret, "cannot publish configuration");
 	}
-	SW_LOG(INFO, "bridge %s added (aging %u s, %u MACs)", name, aging, max_macs);
+	event(RTE_LOG_INFO, "bridge %s added (aging %u s, %u MACs)", name, aging, max_macs);
 	return 0;
 }
 
@@ -448,7 +492,7 @@ cmd_del_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	b->used = false;
 	publish(sw);
 	vsw_fdb_free(fdb);
-	SW_LOG(INFO, "bridge %s deleted", b->name);
+	event(RTE_LOG_INFO, "bridge %s deleted", b->name);
 	memset(b, 0, sizeof(*b));
 	return commit(sw, err, len);
 }
@@ -599,8 +643,10 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	sw->ports[slot] = p;
 	vsw_port_link_update(p);
 	publish(sw);
-	SW_LOG(INFO, "port %s added to bridge %s%s", c->name, b->name,
-	       p->open ? "" : " (failed: see error)");
+	memset(&rates[slot], 0, sizeof(rates[slot]));
+	event(RTE_LOG_INFO, "port %s (%s) added to bridge %s%s%s", c->name,
+	      vsw_port_type_name(c->type), b->name, p->open ? "" : ", failed: ",
+	      p->open ? "" : p->error);
 	return 0;
 }
 
@@ -670,7 +716,7 @@ del_port_internal(struct vsw_switch *sw, struct vsw_port *p)
 	publish(sw);			/* No PMD polls or sends to it after this. */
 	vsw_fdb_flush(b->fdb, p->slot, true);
 	vsw_port_close(p);
-	SW_LOG(INFO, "port %s deleted", p->conf.name);
+	event(RTE_LOG_INFO, "port %s deleted from bridge %s", p->conf.name, b->name);
 	free(p);
 }
 
@@ -987,27 +1033,34 @@ cmd_fdb_flush(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 /* ------------------------------------------------------------------ stats */
 
 static json_t *
-port_stats_json(struct vsw_switch *sw, const struct vsw_port *p)
+port_stats_json(struct vsw_switch *sw, const struct vsw_port *p, bool rate)
 {
+	const struct port_rate *r = &rates[p->slot];
 	struct vsw_port_ctrs c;
-	json_t *drops;
+	json_t *drops, *o;
 	unsigned int i;
 
 	port_ctrs(p, &c);
 	drops = json_object();
 	for (i = 0; i < VSW_DROP_MAX; i++)
 		json_object_set_new(drops, vsw_drop_name(i), json_integer((json_int_t)c.drops[i]));
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:I}", "port", p->conf.name, "bridge",
-			 sw->bridges[p->bridge].name, "rx_packets", (json_int_t)c.rx_pkts,
-			 "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets", (json_int_t)c.tx_pkts,
-			 "tx_bytes", (json_int_t)c.tx_bytes, "drops", drops, "drops_total",
-			 (json_int_t)vsw_port_ctrs_drops(&c));
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:I}", "port", p->conf.name, "bridge",
+		      sw->bridges[p->bridge].name, "rx_packets", (json_int_t)c.rx_pkts,
+		      "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets", (json_int_t)c.tx_pkts,
+		      "tx_bytes", (json_int_t)c.tx_bytes, "drops", drops, "drops_total",
+		      (json_int_t)vsw_port_ctrs_drops(&c));
+	if (rate)
+		json_object_set_new(o, "rate", json_pack(
+			"{s:f,s:f,s:f,s:f,s:f}", "rx_pps", r->rx_pps, "tx_pps", r->tx_pps,
+			"rx_bps", r->rx_bps, "tx_bps", r->tx_bps, "drops_ps", r->drops_ps));
+	return o;
 }
 
 static int
 cmd_port_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 {
 	struct vsw_switch *sw = ctx;
+	bool rate = vsw_args_str(args, "rate") != NULL;
 	struct vsw_port *p;
 	unsigned int i;
 
@@ -1016,13 +1069,180 @@ cmd_port_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 		if (p == NULL)
 			return -ENOENT;
 		*res = json_array();
-		json_array_append_new(*res, port_stats_json(sw, p));
+		json_array_append_new(*res, port_stats_json(sw, p, rate));
 		return 0;
 	}
 	*res = json_array();
 	for (i = 0; i < VSW_MAX_PORTS; i++)
 		if (sw->ports[i] != NULL)
-			json_array_append_new(*res, port_stats_json(sw, sw->ports[i]));
+			json_array_append_new(*res, port_stats_json(sw, sw->ports[i], rate));
+	return 0;
+}
+
+static int
+cmd_drop_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	const char *only = vsw_args_str(args, "port");
+	struct vsw_port_ctrs c;
+	struct vsw_port *p;
+	unsigned int i, r;
+
+	if (only != NULL && need_port(sw, args, err, len) == NULL)
+		return -ENOENT;
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = sw->ports[i];
+		if (p == NULL || (only != NULL && strcmp(only, p->conf.name) != 0))
+			continue;
+		port_ctrs(p, &c);
+		for (r = 0; r < VSW_DROP_MAX; r++)
+			if (c.drops[r] != 0)
+				json_array_append_new(*res, json_pack(
+					"{s:s,s:s,s:I,s:s}", "port", p->conf.name, "reason",
+					vsw_drop_name(r), "count", (json_int_t)c.drops[r],
+					"meaning", vsw_drop_help(r)));
+	}
+	return 0;
+}
+
+static json_t *
+vhost_json(const struct vsw_port *p)
+{
+	const struct port_rate *r = &rates[p->slot];
+	struct rte_vhost_vring vr;
+	struct vsw_port_ctrs c;
+	uint64_t features = 0;
+	json_t *o, *rings;
+	uint16_t i, nq;
+	int vid = -1;
+
+	port_ctrs(p, &c);
+	o = json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:I}", "port", p->conf.name, "mode",
+		      p->conf.type == VSW_PORT_VHOST ? "server" : "client", "path", p->conf.path,
+		      "connected", p->link_up, "state_since", (json_int_t)p->link_since,
+		      "reconnects", (json_int_t)(p->link_changes / 2),
+		      "tx_full_drops", (json_int_t)c.drops[VSW_DROP_TX_FULL]);
+	json_object_set_new(o, "tx_full_drops_per_s", json_real(r->drops_ps));
+	if (p->open && p->link_up)
+		vid = rte_eth_vhost_get_vid_from_port_id(p->eth_port);
+	rings = json_array();
+	if (vid >= 0) {
+		rte_vhost_get_negotiated_features(vid, &features);
+		nq = rte_vhost_get_vring_num(vid);
+		for (i = 0; i < nq; i++)
+			if (rte_vhost_get_vhost_vring(vid, i, &vr) == 0)
+				json_array_append_new(rings, json_pack("{s:i,s:s,s:i}", "vring",
+						      i, "dir", i % 2 ? "guest-tx" : "guest-rx",
+						      "size", vr.size));
+		json_object_set_new(o, "vrings", json_integer(nq));
+	}
+	json_object_set_new(o, "features", json_sprintf("0x%" PRIx64, features));
+	json_object_set_new(o, "mergeable_rx_buffers",
+			    json_boolean(features & (1ULL << 15)));
+	json_object_set_new(o, "rings", rings);
+	return o;
+}
+
+static int
+cmd_vhost_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	const char *only = vsw_args_str(args, "port");
+	struct vsw_port *p;
+	unsigned int i;
+
+	if (only != NULL) {
+		p = need_port(sw, args, err, len);
+		if (p == NULL)
+			return -ENOENT;
+		if (p->conf.type == VSW_PORT_DPDK)
+			return errf(err, len, -EINVAL, "port %s is not a vhost-user port", only);
+	}
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = sw->ports[i];
+		if (p == NULL || p->conf.type == VSW_PORT_DPDK ||
+		    (only != NULL && strcmp(only, p->conf.name) != 0))
+			continue;
+		json_array_append_new(*res, vhost_json(p));
+	}
+	return 0;
+}
+
+static int
+cmd_events(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	uint64_t count = 50, i, first;
+	const struct event *e;
+	char when[64];
+	struct tm tm;
+	int ret;
+
+	(void)ctx;
+	ret = vsw_args_uint(args, "count", 1, N_EVENTS, &count, err, len);
+	if (ret < 0)
+		return ret;
+	first = n_events > count ? n_events - count : 0;
+	if (n_events > N_EVENTS && first < n_events - N_EVENTS)
+		first = n_events - N_EVENTS;
+	*res = json_array();
+	for (i = first; i < n_events; i++) {
+		e = &events[i % N_EVENTS];
+		localtime_r(&e->ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ld",
+			 e->ts.tv_nsec / 1000000);
+		json_array_append_new(*res, json_pack("{s:s,s:s}", "time", when, "event",
+						      e->text));
+	}
+	return 0;
+}
+
+static int
+cmd_log_level(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	static const char *const names[] = { "", "emerg", "alert", "crit", "error", "warning",
+					     "notice", "info", "debug" };
+	const char *level = vsw_args_str(args, "level");
+	const char *pattern = vsw_args_str(args, "pattern");
+	unsigned int i, lv = 0;
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f;
+
+	(void)ctx;
+	if (level != NULL) {
+		for (i = 1; i < RTE_DIM(names); i++)
+			if (strcmp(level, names[i]) == 0)
+				lv = i;
+		if (lv == 0)
+			return errf(err, len, -EINVAL,
+				    "bad level '%s': emerg, alert, crit, error, warning, notice, "
+				    "info or debug", level);
+		if (rte_log_set_level_pattern(pattern != NULL ? pattern : "vsw.*", lv) != 0)
+			return errf(err, len, -EINVAL, "cannot set level for '%s'",
+				    pattern != NULL ? pattern : "vsw.*");
+		event(RTE_LOG_NOTICE, "log level of %s set to %s",
+		      pattern != NULL ? pattern : "vsw.*", level);
+		return 0;
+	}
+	/* No arguments: list every log type and its level. */
+	f = open_memstream(&buf, &sz);
+	if (f == NULL)
+		return -ENOMEM;
+	rte_log_dump(f);
+	fclose(f);
+	*res = json_array();
+	for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char type[128], lvl[32];
+
+		/* "id 3: lib.eal, level is info" */
+		if (sscanf(line, " id %*d: %127[^,], level is %31s", type, lvl) == 2)
+			json_array_append_new(*res, json_pack("{s:s,s:s}", "type", type, "level",
+							      lvl));
+	}
+	free(buf);
 	return 0;
 }
 
@@ -1185,11 +1405,49 @@ drain_learn(struct vsw_switch *sw)
 			r = vsw_fdb_learn(b->fdb, &req[i].key, req[i].slot, now);
 			if (r == VSW_FDB_MOVED || r == VSW_FDB_LEARNED) {
 				mac_str(&req[i].key.mac, mac, sizeof(mac));
-				SW_LOG(DEBUG, "%s: %s %s on port %s", b->name, mac,
-				       r == VSW_FDB_MOVED ? "moved" : "learned", p->conf.name);
+				event(r == VSW_FDB_MOVED ? RTE_LOG_INFO : RTE_LOG_DEBUG,
+				      "%s: %s %s port %s", b->name, mac,
+				      r == VSW_FDB_MOVED ? "moved to" : "learned on", p->conf.name);
+			} else if (r == VSW_FDB_PORT_LIMIT || r == VSW_FDB_TABLE_FULL) {
+				mac_str(&req[i].key.mac, mac, sizeof(mac));
+				event(RTE_LOG_DEBUG, "%s: %s on port %s not learned: %s", b->name,
+				      mac, p->conf.name, r == VSW_FDB_PORT_LIMIT ?
+				      "port at its MAC limit" : "table full");
 			}
 		}
 	}
+}
+
+static void
+aged(void *arg, const struct vsw_fdb_entry *e)
+{
+	const struct vsw_bridge *b = arg;
+	const struct vsw_port *p = vsw_sw.ports[e->port];
+	char mac[24];
+
+	mac_str(&e->key.mac, mac, sizeof(mac));
+	event(RTE_LOG_DEBUG, "%s: %s aged out from port %s", b->name, mac,
+	      p != NULL ? p->conf.name : "?");
+}
+
+static void
+rate_sample(const struct vsw_port *p, uint64_t now_ms)
+{
+	struct port_rate *r = &rates[p->slot];
+	struct vsw_port_ctrs c;
+	double dt;
+
+	port_ctrs_raw(p, &c);
+	if (r->prev_ms != 0 && now_ms > r->prev_ms) {
+		dt = (double)(now_ms - r->prev_ms) / 1000.0;
+		r->rx_pps = (double)(c.rx_pkts - r->prev.rx_pkts) / dt;
+		r->tx_pps = (double)(c.tx_pkts - r->prev.tx_pkts) / dt;
+		r->rx_bps = 8.0 * (double)(c.rx_bytes - r->prev.rx_bytes) / dt;
+		r->tx_bps = 8.0 * (double)(c.tx_bytes - r->prev.tx_bytes) / dt;
+		r->drops_ps = (double)(vsw_port_ctrs_drops(&c) - vsw_port_ctrs_drops(&r->prev)) / dt;
+	}
+	r->prev = c;
+	r->prev_ms = now_ms;
 }
 
 void
@@ -1202,9 +1460,13 @@ vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
 	drain_learn(sw);
 	if (now_ms - last_link_ms >= 100) {
 		last_link_ms = now_ms;
-		for (i = 0; i < VSW_MAX_PORTS; i++)
-			if (sw->ports[i] != NULL && vsw_port_link_update(sw->ports[i]))
+		for (i = 0; i < VSW_MAX_PORTS; i++) {
+			if (sw->ports[i] != NULL && vsw_port_link_update(sw->ports[i])) {
 				changed = true;
+				event(RTE_LOG_INFO, "port %s is %s", sw->ports[i]->conf.name,
+				      sw->ports[i]->link_up ? "up" : "down");
+			}
+		}
 		if (changed)
 			publish(sw);
 	}
@@ -1213,9 +1475,12 @@ vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
 		for (i = 0; i < VSW_MAX_BRIDGES; i++) {
 			if (!sw->bridges[i].used)
 				continue;
-			vsw_fdb_age(sw->bridges[i].fdb, vsw_now());
+			vsw_fdb_age_cb(sw->bridges[i].fdb, vsw_now(), aged, &sw->bridges[i]);
 			vsw_fdb_reclaim(sw->bridges[i].fdb);
 		}
+		for (i = 0; i < VSW_MAX_PORTS; i++)
+			if (sw->ports[i] != NULL)
+				rate_sample(sw->ports[i], now_ms);
 	}
 }
 

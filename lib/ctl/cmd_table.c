@@ -56,6 +56,7 @@ struct schema {
 	unsigned int n_opt;			/* Options. */
 	char opt[MAX_SCHEMA][32];		/* Their keys. */
 	bool opt_required[MAX_SCHEMA];		/* Without brackets. */
+	bool opt_flag[MAX_SCHEMA];		/* "--name": no value. */
 };
 
 static void
@@ -79,7 +80,15 @@ schema_parse(const char *usage, struct schema *s)
 		if (bracket && n > 0 && start[n - 1] == ']')
 			n--;
 		eq = memchr(start, '=', n);
-		if (eq != NULL) {
+		if (n > 2 && start[0] == '-' && start[1] == '-') {
+			/* A flag: "--rate" is option "rate" with value "true". */
+			if (s->n_opt < MAX_SCHEMA) {
+				snprintf(s->opt[s->n_opt], sizeof(s->opt[0]), "%.*s", (int)n - 2,
+					 start + 2);
+				s->opt_required[s->n_opt] = false;
+				s->opt_flag[s->n_opt++] = true;
+			}
+		} else if (eq != NULL) {
 			if (s->n_opt < MAX_SCHEMA) {
 				snprintf(s->opt[s->n_opt], sizeof(s->opt[0]), "%.*s",
 					 (int)(eq - start), start);
@@ -191,6 +200,18 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 				goto out;
 			}
 			w = json_string_value(v);
+			if (w[0] == '-' && w[1] == '-') {
+				int f = find_opt(&s, w + 2, strlen(w + 2));
+
+				if (f < 0 || !s.opt_flag[f]) {
+					opt_list(&s, opts, sizeof(opts));
+					ret = errf(err, len, "%s: unknown flag '%s' (options: %s)",
+						   cmd->name, w, opts);
+					goto out;
+				}
+				json_object_set_new(o, s.opt[f], json_string("true"));
+				continue;
+			}
 			eq = strchr(w, '=');
 			if (eq != NULL && is_key(w, (size_t)(eq - w))) {
 				if (find_opt(&s, w, (size_t)(eq - w)) < 0) {

@@ -49,8 +49,10 @@ enum vsw_cmd_flags {
 	  "Delete a MAC entry, static or learned.") \
 	_(fdb_flush, "fdb-flush", 1, 2, VSW_CMD_RW, "BRIDGE [PORT]", \
 	  "Flush the learned MACs of a bridge, or of one port.") \
-	_(port_stats, "port-stats", 0, 1, VSW_CMD_RO, "[PORT]", \
-	  "Per-port packet, byte and drop counters.") \
+	_(port_stats, "port-stats", 0, 1, VSW_CMD_RO, "[PORT] [--rate]", \
+	  "Per-port packet, byte and drop counters; --rate adds per-second rates.") \
+	_(drop_stats, "drop-stats", 0, 1, VSW_CMD_RO, "[PORT]", \
+	  "Non-zero drop counters by port and reason, with what each reason means.") \
 	_(port_stats_clear, "port-stats-clear", 0, 1, VSW_CMD_RW, "[PORT]", \
 	  "Reset port counters to zero.") \
 	_(pmd_stats, "pmd-stats", 0, 0, VSW_CMD_RO, "", \
@@ -59,6 +61,12 @@ enum vsw_cmd_flags {
 	  "Which PMD polls which port rx queue.") \
 	_(mempool_stats, "mempool-stats", 0, 0, VSW_CMD_RO, "", \
 	  "mbuf pool size and in-use count.") \
+	_(vhost_show, "vhost-show", 0, 1, VSW_CMD_RO, "[PORT]", \
+	  "vhost-user ports: connection, negotiated features, queues, ring sizes.") \
+	_(events, "events", 0, 0, VSW_CMD_RO, "[count=N]", \
+	  "Recent events: ports up/down/added/deleted, MACs learned/moved/aged.") \
+	_(log_level, "log-level", 0, 2, VSW_CMD_RW, "[LEVEL] [PATTERN]", \
+	  "Show log levels, or set LEVEL (debug..emerg) for PATTERN (default vsw.*).") \
 	_(version, "version", 0, 0, VSW_CMD_RO, "", \
 	  "Daemon and DPDK versions.") \
 	_(list_commands, "list-commands", 0, 0, VSW_CMD_RO, "", \

@@ -364,6 +364,12 @@ vsw_fdb_flush(struct vsw_fdb *fdb, uint16_t port, bool include_static)
 uint32_t
 vsw_fdb_age(struct vsw_fdb *fdb, uint32_t now)
 {
+	return vsw_fdb_age_cb(fdb, now, NULL, NULL);
+}
+
+uint32_t
+vsw_fdb_age_cb(struct vsw_fdb *fdb, uint32_t now, vsw_fdb_aged_cb_t cb, void *arg)
+{
 	struct vsw_fdb_entry *e;
 	uint32_t i, n = 0;
 
@@ -375,6 +381,8 @@ vsw_fdb_age(struct vsw_fdb *fdb, uint32_t now)
 			continue;
 		/* last_seen is written by PMDs; read it once. */
 		if (now - *(volatile uint32_t *)&e->last_seen >= fdb->aging) {
+			if (cb != NULL)
+				cb(arg, e);
 			remove_idx(fdb, i);
 			n++;
 		}

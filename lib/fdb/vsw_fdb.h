@@ -146,6 +146,12 @@ uint32_t vsw_fdb_flush(struct vsw_fdb *fdb, uint16_t port, bool include_static);
 /** Remove dynamic entries older than the aging time. @return removed. */
 uint32_t vsw_fdb_age(struct vsw_fdb *fdb, uint32_t now);
 
+/** Called for each entry vsw_fdb_age_cb() is about to remove. */
+typedef void (*vsw_fdb_aged_cb_t)(void *arg, const struct vsw_fdb_entry *e);
+
+/** vsw_fdb_age() that reports each removed entry to cb (may be NULL). */
+uint32_t vsw_fdb_age_cb(struct vsw_fdb *fdb, uint32_t now, vsw_fdb_aged_cb_t cb, void *arg);
+
 /** Change aging time and limits; max_macs is capped at the capacity. */
 void vsw_fdb_set_limits(struct vsw_fdb *fdb, uint32_t aging, uint32_t max_macs,
 			uint32_t port_max_macs);

@@ -41,7 +41,7 @@ count_positional(const char *usage, unsigned int *all, unsigned int *required)
 	*all = *required = 0;
 	snprintf(buf, sizeof(buf), "%s", usage);
 	for (w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-		if (strchr(w, '=') != NULL)
+		if (strchr(w, '=') != NULL || strncmp(w, "[--", 3) == 0)
 			continue;
 		(*all)++;
 		if (w[0] != '[')
@@ -182,6 +182,9 @@ normalize_array(void **state)
 	/* A word whose text before '=' is not an option key is positional. */
 	norm_ok("del-port", "[\"/tmp/a=b\"]", "{\"port\": \"/tmp/a=b\"}");
 	norm_ok("del-port", "[\"=x\"]", "{\"port\": \"=x\"}");
+	/* Flags: "--rate" is the option rate=true, anywhere among the words. */
+	norm_ok("port-stats", "[\"--rate\"]", "{\"rate\": \"true\"}");
+	norm_ok("port-stats", "[\"vm1\", \"--rate\"]", "{\"port\": \"vm1\", \"rate\": \"true\"}");
 	/* Optional positionals. */
 	norm_ok("fdb-flush", "[\"br0\"]", "{\"bridge\": \"br0\"}");
 	norm_ok("fdb-flush", "[\"br0\", \"vm1\"]", "{\"bridge\": \"br0\", \"port\": \"vm1\"}");
@@ -211,6 +214,11 @@ normalize_array_errors(void **state)
 	norm_bad("add-br", "[\"aging=10\"]", "missing arguments");
 	/* Missing required option. */
 	norm_bad("add-port", "[\"br0\", \"p0\"]", "type= is required");
+	/* Unknown flags, and repeated options. */
+	norm_bad("port-stats", "[\"--bogus\"]", "unknown flag");
+	norm_bad("list-br", "[\"--rate\"]", "unknown flag");
+	norm_bad("add-port", "[\"br0\", \"p0\", \"type=dpdk\", \"type=vhost-user\"]",
+		 "given twice");
 	norm_bad("add-port", "[\"br0\", \"p0\", \"path=/tmp/x\"]", "type=");
 	/* Too many. */
 	norm_bad("list-br", "[\"x\"]", "too many arguments");
