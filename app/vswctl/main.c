@@ -11,12 +11,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -436,73 +433,6 @@ print_result(const char *method, json_t *r)
 		print_generic(r);
 }
 
-/* ----------------------------------------------------------- transport */
-
-static int
-connect_ctl(const char *path, char *err, size_t len)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, len, "control socket path too long: %s", path);
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, len, "socket: %s", strerror(errno));
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(err, len, "cannot reach vswd at %s: %s (is vswd running?)", path,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static char *
-read_line(int fd, int timeout_ms, char *err, size_t len)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap), *nl;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	ssize_t r;
-
-	if (buf == NULL)
-		return NULL;
-	for (;;) {
-		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			snprintf(err, len, "no answer from vswd within %d s", timeout_ms / 1000);
-			free(buf);
-			return NULL;
-		}
-		if (cap - n < 4096) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				return NULL;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r <= 0) {
-			snprintf(err, len, "vswd closed the connection");
-			free(buf);
-			return NULL;
-		}
-		n += (size_t)r;
-		buf[n] = '\0';
-		nl = memchr(buf, '\n', n);
-		if (nl != NULL) {
-			*nl = '\0';
-			return buf;
-		}
-	}
-}
-
 static const char *
 default_ctl(void)
 {
@@ -528,11 +458,10 @@ main(int argc, char **argv)
 	};
 	const char *ctl = default_ctl(), *method;
 	const struct vsw_cmd *cmd;
-	json_t *params, *req, *resp, *args, *res, *e;
-	int opt, fd, i, timeout = 30, rc;
+	json_t *params, *args, *res;
+	int opt, i, timeout = 30, rc;
 	bool json_out = false;
-	char err[1024], *line, *text;
-	json_error_t jerr;
+	char err[1024], *text;
 
 	while ((opt = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -576,43 +505,15 @@ main(int argc, char **argv)
 	}
 	json_decref(args);
 
-	fd = connect_ctl(ctl, err, sizeof(err));
-	if (fd < 0) {
+	rc = vsw_ctl_call(ctl, method, params, timeout * 1000, &res, err, sizeof(err));
+	if (rc == VSW_CTL_CALL_REFUSED) {
 		fprintf(stderr, "vswctl: %s\n", err);
-		json_decref(params);
-		return EXIT_UNREACHABLE;
+		return EXIT_REFUSED;
 	}
-	req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
-			"params", params);
-	text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (text == NULL || dprintf(fd, "%s\n", text) < 0) {
-		fprintf(stderr, "vswctl: cannot send to vswd: %s\n", strerror(errno));
-		free(text);
-		close(fd);
-		return EXIT_UNREACHABLE;
-	}
-	free(text);
-	line = read_line(fd, timeout * 1000, err, sizeof(err));
-	close(fd);
-	if (line == NULL) {
+	if (rc != 0) {
 		fprintf(stderr, "vswctl: %s\n", err);
 		return EXIT_UNREACHABLE;
 	}
-	resp = json_loads(line, 0, &jerr);
-	free(line);
-	if (resp == NULL) {
-		fprintf(stderr, "vswctl: bad reply from vswd: %s\n", jerr.text);
-		return EXIT_UNREACHABLE;
-	}
-	e = json_object_get(resp, "error");
-	if (e != NULL) {
-		fprintf(stderr, "vswctl: %s\n", json_string_value(json_object_get(e, "message")));
-		rc = EXIT_REFUSED;
-		json_decref(resp);
-		return rc;
-	}
-	res = json_object_get(resp, "result");
 	if (json_out) {
 		text = json_dumps(res, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
 		printf("%s\n", text != NULL ? text : "null");
@@ -620,6 +521,6 @@ main(int argc, char **argv)
 	} else {
 		print_result(method, res);
 	}
-	json_decref(resp);
+	json_decref(res);
 	return 0;
 }

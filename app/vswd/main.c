@@ -440,6 +440,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vswd: %s\n", err);
 		goto fail_stop;
 	}
+	vswd_telemetry_init(o.ctl);
 	write_pidfile(o.pidfile);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

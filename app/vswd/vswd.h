@@ -54,5 +54,6 @@ void vswd_tick(struct vsw_switch *sw, uint64_t now_ms);
 int vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_t max_macs,
 		    uint32_t port_max_macs, char *err, size_t len);
 int vswd_save(struct vsw_switch *sw, char *err, size_t len);
+void vswd_telemetry_init(const char *ctl);
 
 #endif /* VSWD_H */

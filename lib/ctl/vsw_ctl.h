@@ -95,6 +95,21 @@ int vsw_args_uint(const json_t *args, const char *key, uint64_t min, uint64_t ma
 char *vsw_ctl_handle(const struct vsw_cmd *table, size_t n, void *ctx, const char *line,
 		     size_t len);
 
+/** vsw_ctl_call() results besides 0. */
+enum {
+	VSW_CTL_CALL_REFUSED = -1,	/**< The daemon answered with an error. */
+	VSW_CTL_CALL_UNREACHABLE = -2,	/**< No daemon, or no usable answer. */
+};
+
+/**
+ * Send one request to a control socket and wait for the reply.
+ * @param params  JSON-RPC params, reference stolen (NULL for none).
+ * @return 0 with *result (new reference), or VSW_CTL_CALL_REFUSED /
+ *   VSW_CTL_CALL_UNREACHABLE with a one-line reason in err.
+ */
+int vsw_ctl_call(const char *path, const char *method, json_t *params, int timeout_ms,
+		 json_t **result, char *err, size_t len);
+
 struct vsw_ctl_server;
 
 /**
