@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential pkg-config meson ninja-build
       libdpdk-dev dpdk dpdk-dev libnuma-dev libpcap-dev libjansson-dev libcmocka-dev
-      python3 python3-pytest python3-scapy tcpdump iproute2 procps)
+      python3 python3-pytest python3-scapy python3-prometheus-client curl
+      tcpdump iproute2 procps)
 
 missing=()
 for p in "${PKGS[@]}"; do

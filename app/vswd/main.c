@@ -41,6 +41,7 @@ struct options {
 	char log_level[128];
 	char pidfile[4096];
 	char group[64];
+	char metrics[128];
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -62,6 +63,7 @@ usage(FILE *f)
 		"  --mbufs N           mbufs per NUMA socket (default 16384)\n"
 		"  --log-level LEVEL   EAL log level, e.g. info, debug, vsw.*:debug\n"
 		"  --group NAME        group allowed to use the control socket\n"
+		"  --metrics ADDR:PORT serve Prometheus metrics (off by default)\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -245,6 +247,7 @@ main(int argc, char **argv)
 		{ "group", required_argument, NULL, 'g' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "metrics", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -285,6 +288,7 @@ main(int argc, char **argv)
 		case 'g': snprintf(o.group, sizeof(o.group), "%s", optarg); break;
 		case 'P': snprintf(o.pidfile, sizeof(o.pidfile), "%s", optarg); break;
 		case 'f': o.foreground = true; break;
+		case 'x': snprintf(o.metrics, sizeof(o.metrics), "%s", optarg); break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -441,6 +445,11 @@ main(int argc, char **argv)
 		goto fail_stop;
 	}
 	vswd_telemetry_init(o.ctl);
+	if (o.metrics[0] != '\0' && vswd_metrics_init(o.metrics, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vswd: %s\n", err);
+		vsw_ctl_server_destroy(srv);
+		goto fail_stop;
+	}
 	write_pidfile(o.pidfile);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -454,10 +463,12 @@ main(int argc, char **argv)
 		atomic_store_explicit(&vsw_clock_sec, (uint32_t)(now_ms / 1000),
 				      memory_order_relaxed);
 		vsw_ctl_server_poll(srv, 2);
+		vswd_metrics_poll();
 		vswd_tick(sw, now_ms);
 	}
 	RTE_LOG(NOTICE, USER1, "vswd: signal %d, stopping\n", (int)quit_signal);
 	vsw_ctl_server_destroy(srv);
+	vswd_metrics_close();
 	vsw_dp_stop();
 	vswd_shutdown(sw);
 	unlink(o.pidfile);

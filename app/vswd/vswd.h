@@ -55,5 +55,8 @@ int vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uin
 		    uint32_t port_max_macs, char *err, size_t len);
 int vswd_save(struct vsw_switch *sw, char *err, size_t len);
 void vswd_telemetry_init(const char *ctl);
+int vswd_metrics_init(const char *spec, char *err, size_t len);
+void vswd_metrics_poll(void);
+void vswd_metrics_close(void);
 
 #endif /* VSWD_H */
