@@ -10,6 +10,8 @@
  * 3 the daemon could not be reached.
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,6 +435,82 @@ print_result(const char *method, json_t *r)
 		print_generic(r);
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* The capture file is written by vswd: make a relative path absolute. */
+static void
+absolute_capture_file(int argc, char **argv, int first)
+{
+	char cwd[PATH_MAX], *abs;
+	int i, pos = 0;
+
+	for (i = first; i < argc; i++) {
+		if (strchr(argv[i], '=') != NULL)
+			continue;
+		pos++;
+		if (pos == 1 || strcmp(argv[i], "rx") == 0 || strcmp(argv[i], "tx") == 0 ||
+		    strcmp(argv[i], "both") == 0 || argv[i][0] == '/')
+			continue;
+		if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&abs, "%s/%s", cwd, argv[i]) < 0)
+			return;
+		argv[i] = abs;
+	}
+}
+
+/* Wait for the capture of a port to end (count, duration) or for Ctrl-C. */
+static int
+wait_capture(const char *ctl, const char *port, int timeout)
+{
+	char err[512];
+	json_t *res, *c;
+	size_t i;
+	int rc;
+
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	fprintf(stderr, "capturing on %s; Ctrl-C to stop\n", port);
+	for (;;) {
+		if (interrupted) {
+			rc = vsw_ctl_call(ctl, "capture-stop", json_pack("[s]", port), timeout * 1000,
+					  &res, err, sizeof(err));
+			if (rc != 0) {
+				fprintf(stderr, "vswctl: %s\n", err);
+				return EXIT_REFUSED;
+			}
+			printf("%lld frames written to %s (stopped)\n",
+			       (long long)json_integer_value(json_object_get(res, "captured")),
+			       json_string_value(json_object_get(res, "file")));
+			json_decref(res);
+			return 0;
+		}
+		rc = vsw_ctl_call(ctl, "capture-show", NULL, timeout * 1000, &res, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "vswctl: %s\n", err);
+			return rc == VSW_CTL_CALL_REFUSED ? EXIT_REFUSED : EXIT_UNREACHABLE;
+		}
+		json_array_foreach(res, i, c) {
+			if (strcmp(json_string_value(json_object_get(c, "port")), port) != 0 ||
+			    json_is_true(json_object_get(c, "active")))
+				continue;
+			printf("%lld frames written to %s (%s)\n",
+			       (long long)json_integer_value(json_object_get(c, "captured")),
+			       json_string_value(json_object_get(c, "file")),
+			       json_string_value(json_object_get(c, "ended")));
+			json_decref(res);
+			return 0;
+		}
+		json_decref(res);
+		usleep(200 * 1000);
+	}
+}
+
 static const char *
 default_ctl(void)
 {
@@ -495,6 +573,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "vswctl: unknown command '%s' (try 'vswctl help')\n", method);
 		return EXIT_USAGE;
 	}
+	if (strcmp(method, "capture") == 0)
+		absolute_capture_file(argc, argv, optind + 1);
 	params = json_array();
 	for (i = optind + 1; i < argc; i++)
 		json_array_append_new(params, json_string(argv[i]));
@@ -518,6 +598,10 @@ main(int argc, char **argv)
 		text = json_dumps(res, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
 		printf("%s\n", text != NULL ? text : "null");
 		free(text);
+	} else if (strcmp(method, "capture") == 0) {
+		rc = wait_capture(ctl, json_string_value(json_object_get(res, "port")), timeout);
+		json_decref(res);
+		return rc;
 	} else {
 		print_result(method, res);
 	}

@@ -712,6 +712,7 @@ del_port_internal(struct vsw_switch *sw, struct vsw_port *p)
 {
 	struct vsw_bridge *b = &sw->bridges[p->bridge];
 
+	vswd_capture_port_gone(p->slot);
 	sw->ports[p->slot] = NULL;
 	publish(sw);			/* No PMD polls or sends to it after this. */
 	vsw_fdb_flush(b->fdb, p->slot, true);
@@ -1171,6 +1172,43 @@ cmd_vhost_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 }
 
 static int
+cmd_capture(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_port *p = need_port(sw, args, err, len);
+
+	if (p == NULL)
+		return -ENOENT;
+	return vswd_cmd_capture(sw, p->slot, p->conf.name, args, res, err, len);
+}
+
+static int
+cmd_capture_stop(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	struct vsw_port *p = need_port(sw, args, err, len);
+
+	if (p == NULL)
+		return -ENOENT;
+	return vswd_cmd_capture_stop(p->slot, res);
+}
+
+static int
+cmd_capture_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	struct vsw_switch *sw = ctx;
+	unsigned int i;
+	json_t *c;
+
+	(void)args, (void)err, (void)len;
+	*res = json_array();
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (sw->ports[i] != NULL && (c = vswd_capture_json((uint16_t)i)) != NULL)
+			json_array_append_new(*res, c);
+	return 0;
+}
+
+static int
 cmd_events(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 {
 	uint64_t count = 50, i, first;
@@ -1284,12 +1322,13 @@ cmd_pmd_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			100.0 * (double)pmd->busy_cycles /
 			(double)(pmd->busy_cycles + pmd->idle_cycles) : 0.0;
 		json_array_append_new(*res, json_pack(
-			"{s:i,s:i,s:I,s:I,s:I,s:f,s:f,s:i,s:I,s:I}", "lcore", pmd->lcore, "cpu",
+			"{s:i,s:i,s:I,s:I,s:I,s:f,s:f,s:i,s:I,s:I,s:I}", "lcore", pmd->lcore, "cpu",
 			rte_lcore_to_cpu_id((int)pmd->lcore), "packets", (json_int_t)pmd->packets,
 			"busy_cycles", (json_int_t)pmd->busy_cycles, "idle_cycles",
 			(json_int_t)pmd->idle_cycles, "cycles_per_packet", cpp, "busy_pct", busy,
 			"rxqs", conf ? conf->poll[i].n_rxq : 0, "learn_queue_full",
-			(json_int_t)pmd->learn_ring_full, "tsc_hz", (json_int_t)rte_get_tsc_hz()));
+			(json_int_t)pmd->learn_ring_full, "capture_lost",
+			(json_int_t)pmd->capture_lost, "tsc_hz", (json_int_t)rte_get_tsc_hz()));
 	}
 	return 0;
 }
@@ -1332,8 +1371,9 @@ cmd_mempool_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 
 	(void)args, (void)err, (void)len;
 	*res = json_array();
-	for (i = 0; i < RTE_MAX_NUMA_NODES; i++) {
-		mp = sw->pools[i];
+	for (i = 0; i <= RTE_MAX_NUMA_NODES; i++) {
+		/* The traffic pools, then the capture pool (if a capture ran). */
+		mp = i < RTE_MAX_NUMA_NODES ? sw->pools[i] : vsw_capture_pool;
 		if (mp == NULL)
 			continue;
 		json_array_append_new(*res, json_pack(
@@ -1458,6 +1498,7 @@ vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
 	unsigned int i;
 
 	drain_learn(sw);
+	vswd_capture_tick(now_ms);
 	if (now_ms - last_link_ms >= 100) {
 		last_link_ms = now_ms;
 		for (i = 0; i < VSW_MAX_PORTS; i++) {
@@ -1642,6 +1683,7 @@ vswd_shutdown(struct vsw_switch *sw)
 {
 	unsigned int i;
 
+	vswd_capture_shutdown();
 	/* PMDs are stopped: close devices directly. */
 	for (i = 0; i < VSW_MAX_PORTS; i++) {
 		if (sw->ports[i] == NULL)

@@ -58,5 +58,12 @@ void vswd_telemetry_init(const char *ctl);
 int vswd_metrics_init(const char *spec, char *err, size_t len);
 void vswd_metrics_poll(void);
 void vswd_metrics_close(void);
+void vswd_capture_tick(uint64_t now_ms);
+void vswd_capture_port_gone(uint16_t slot);
+void vswd_capture_shutdown(void);
+int vswd_cmd_capture(struct vsw_switch *sw, uint16_t slot, const char *port, json_t *args,
+		     json_t **res, char *err, size_t len);
+int vswd_cmd_capture_stop(uint16_t slot, json_t **res);
+json_t *vswd_capture_json(uint16_t slot);
 
 #endif /* VSWD_H */

@@ -61,6 +61,13 @@ enum vsw_cmd_flags {
 	  "Which PMD polls which port rx queue.") \
 	_(mempool_stats, "mempool-stats", 0, 0, VSW_CMD_RO, "", \
 	  "mbuf pool size and in-use count.") \
+	_(capture, "capture", 2, 3, VSW_CMD_RW, \
+	  "PORT [DIRECTION] FILE [count=N] [duration=S] [snaplen=N]", \
+	  "Write a port's frames (rx, tx or both) to a pcap file; vswctl waits until it ends.") \
+	_(capture_stop, "capture-stop", 1, 1, VSW_CMD_RW, "PORT", \
+	  "End a port's capture now.") \
+	_(capture_show, "capture-show", 0, 0, VSW_CMD_RO, "", \
+	  "Captures running or ended, with the frames written.") \
 	_(vhost_show, "vhost-show", 0, 1, VSW_CMD_RO, "[PORT]", \
 	  "vhost-user ports: connection, negotiated features, queues, ring sizes.") \
 	_(events, "events", 0, 0, VSW_CMD_RO, "[count=N]", \

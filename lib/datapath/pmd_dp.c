@@ -42,6 +42,36 @@ key_of(const uint8_t *mac, uint16_t vlan)
 	return raw;
 }
 
+/* Copy frames for a capture; cold: runs only while a capture is on. */
+static __rte_noinline void
+capture(struct vsw_pmd *pmd, uint16_t slot, uint8_t dir, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vsw_capture_rec rec[VSW_BURST];
+	uint32_t snap = atomic_load_explicit(&vsw_capture_snaplen[slot], memory_order_relaxed);
+	uint64_t tsc = rte_rdtsc();
+	unsigned int i, k = 0, q;
+	struct rte_mbuf *c;
+
+	for (i = 0; i < n && i < VSW_BURST; i++) {
+		c = rte_pktmbuf_copy(pkts[i], vsw_capture_pool, 0, snap);
+		if (c == NULL) {
+			pmd->capture_lost++;
+			continue;
+		}
+		rec[k].m = c;
+		rec[k].tsc = tsc;
+		rec[k].orig_len = pkts[i]->pkt_len;
+		rec[k].slot = slot;
+		rec[k].dir = dir;
+		rec[k].pad = 0;
+		k++;
+	}
+	q = rte_ring_mp_enqueue_burst_elem(vsw_capture_ring, rec, sizeof(rec[0]), k, NULL);
+	for (i = q; i < k; i++)
+		rte_pktmbuf_free(rec[i].m);
+	pmd->capture_lost += k - q;
+}
+
 static inline void
 tx_enqueue(struct vsw_pmd *pmd, uint16_t slot, struct rte_mbuf *m)
 {
@@ -72,6 +102,9 @@ tx_flush(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf)
 			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
 			continue;
 		}
+		if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
+			     VSW_CAPTURE_TX))
+			capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
 		bytes = 0;
 		for (i = 0; i < cnt; i++)
 			bytes += bufs[i]->pkt_len;
@@ -134,6 +167,9 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 	for (i = 0; i < n && i < PREFETCH_OFFSET; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	ic->rx_pkts += n;
+	if (unlikely(atomic_load_explicit(&vsw_capture_flags[in_slot], memory_order_relaxed) &
+		     VSW_CAPTURE_RX))
+		capture(pmd, in_slot, VSW_CAPTURE_RX, pkts, n);
 	if (unlikely(br == NULL)) {
 		for (i = 0; i < n; i++)
 			rx_bytes += pkts[i]->pkt_len;

@@ -79,6 +79,22 @@ struct vsw_dp_conf {
 	struct vsw_dp_poll poll[VSW_MAX_PMDS];		/**< By PMD index. */
 };
 
+/** Capture directions (bits of vsw_capture_flags[slot]). */
+enum vsw_capture_dir {
+	VSW_CAPTURE_RX = 1,	/**< Frames the port received. */
+	VSW_CAPTURE_TX = 2,	/**< Frames sent out of the port. */
+};
+
+/** A captured frame, from a PMD to the control thread. */
+struct vsw_capture_rec {
+	struct rte_mbuf *m;	/**< Copy of the frame (up to the snap length). */
+	uint64_t tsc;		/**< When the PMD saw it. */
+	uint32_t orig_len;	/**< Length of the original frame. */
+	uint16_t slot;		/**< Port slot. */
+	uint8_t dir;		/**< VSW_CAPTURE_RX or VSW_CAPTURE_TX. */
+	uint8_t pad;
+};
+
 /** A learn request from a PMD to the control thread. */
 struct vsw_learn_req {
 	struct vsw_fdb_key key;	/**< Source (vlan, mac). */
@@ -105,6 +121,7 @@ struct vsw_pmd {
 	uint64_t idle_cycles;		/**< Cycles of empty polls. */
 	uint64_t iterations;		/**< Loop iterations. */
 	uint64_t learn_ring_full;	/**< Learn requests lost: ring full. */
+	uint64_t capture_lost;		/**< Captured frames lost: no mbuf or ring full. */
 	struct vsw_port_ctrs ctrs[VSW_MAX_PORTS];	/**< By port slot. */
 	struct vsw_rxq_ctrs rxq[VSW_MAX_PORTS][VSW_MAX_QUEUES];
 	/* Scratch of vsw_dp_process(), private to the PMD. */
@@ -129,6 +146,16 @@ extern struct rte_rcu_qsbr *vsw_qsbr;
 extern struct rte_ring *vsw_dp_learn_ring;
 /** Link state of each port slot, written by the control thread. */
 extern _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
+/**
+ * Capture: directions to copy for each port slot (0 = off: the only cost
+ * of capture on the fast path is reading this byte), the pool the copies
+ * come from, the ring they go to, and the snap length. Set by the control
+ * thread; the pool and ring exist before any flag is set.
+ */
+extern _Atomic uint8_t vsw_capture_flags[VSW_MAX_PORTS];
+extern struct rte_mempool *vsw_capture_pool;
+extern struct rte_ring *vsw_capture_ring;
+extern _Atomic uint32_t vsw_capture_snaplen[VSW_MAX_PORTS];
 
 /**
  * Create the QSBR variable, the learn ring and the PMD states for the
