@@ -11,7 +11,9 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <termios.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,8 @@ usage(FILE *f)
 	for (i = 0; i < vsw_cmd_n_specs; i++)
 		fprintf(f, "  %s %s\n      %s\n", vsw_cmd_specs[i].name, vsw_cmd_specs[i].usage,
 			vsw_cmd_specs[i].help);
+	fprintf(f, "  top [iterations=N] [interval=S]\n"
+		"      Live view of port rates, PMD load and table sizes; q or Ctrl-C quits.\n");
 	fprintf(f, "  help [COMMAND]\n      This text, or one command's.\n");
 }
 
@@ -337,6 +341,16 @@ print_pmd_stats(json_t *r)
 		table_row(&t, vals);
 	}
 	table_print(&t);
+	printf("\nbursts by size (non-empty polls):\n");
+	json_array_foreach(r, i, p) {
+		json_t *h = json_object_get(p, "burst_sizes"), *v;
+		const char *k;
+
+		printf("  lcore %lld:", (long long)json_integer_value(json_object_get(p, "lcore")));
+		json_object_foreach(h, k, v)
+			printf("  %s: %lld", k, (long long)json_integer_value(v));
+		printf("\n");
+	}
 }
 
 static char *
@@ -436,6 +450,139 @@ print_result(const char *method, json_t *r)
 }
 
 static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig);
+
+static json_t *
+call_or_null(const char *ctl, const char *method, json_t *params)
+{
+	json_t *res = NULL;
+	char err[512];
+
+	if (vsw_ctl_call(ctl, method, params, 5000, &res, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vswctl: %s\n", err);
+		return NULL;
+	}
+	return res;
+}
+
+static int
+by_load(const void *a, const void *b)
+{
+	json_t *ra = json_object_get(*(json_t *const *)a, "rate");
+	json_t *rb = json_object_get(*(json_t *const *)b, "rate");
+	double la = json_real_value(json_object_get(ra, "rx_pps")) +
+		    json_real_value(json_object_get(ra, "tx_pps"));
+	double lb = json_real_value(json_object_get(rb, "rx_pps")) +
+		    json_real_value(json_object_get(rb, "tx_pps"));
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* One screen of `vswctl top`. @return 0, or -1 when the daemon is gone. */
+static int
+top_screen(const char *ctl, bool clear)
+{
+	json_t *ports, *pmds, *fdbs, *p, *sorted[VSW_MAX_PORTS];
+	size_t i, n;
+	char when[32];
+	time_t now = time(NULL);
+
+	ports = call_or_null(ctl, "port-stats", json_pack("[s]", "--rate"));
+	pmds = call_or_null(ctl, "pmd-stats", NULL);
+	fdbs = call_or_null(ctl, "fdb-stats", NULL);
+	if (ports == NULL || pmds == NULL || fdbs == NULL) {
+		json_decref(ports);
+		json_decref(pmds);
+		json_decref(fdbs);
+		return -1;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	if (clear)
+		printf("\033[H\033[2J");
+	printf("vsw top - %s   (q or Ctrl-C to quit)\n\n", when);
+	json_array_foreach(pmds, i, p)
+		printf("pmd lcore %lld (cpu %lld): busy %5.1f%%, %6.1f cycles/pkt, %lld rx queues\n",
+		       (long long)json_integer_value(json_object_get(p, "lcore")),
+		       (long long)json_integer_value(json_object_get(p, "cpu")),
+		       json_real_value(json_object_get(p, "busy_pct")),
+		       json_real_value(json_object_get(p, "cycles_per_packet")),
+		       (long long)json_integer_value(json_object_get(p, "rxqs")));
+	json_array_foreach(fdbs, i, p)
+		printf("bridge %s: %lld MACs (max %lld), learned %lld, moved %lld, aged %lld\n",
+		       json_string_value(json_object_get(p, "bridge")),
+		       (long long)json_integer_value(json_object_get(p, "entries")),
+		       (long long)json_integer_value(json_object_get(p, "capacity")),
+		       (long long)json_integer_value(json_object_get(p, "learned")),
+		       (long long)json_integer_value(json_object_get(p, "moved")),
+		       (long long)json_integer_value(json_object_get(p, "aged")));
+	printf("\n");
+	n = 0;
+	json_array_foreach(ports, i, p)
+		if (n < VSW_MAX_PORTS)
+			sorted[n++] = p;
+	qsort(sorted, n, sizeof(sorted[0]), by_load);
+	json_decref(pmds);
+	json_decref(fdbs);
+	pmds = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append(pmds, sorted[i]);
+	if (n > 0)
+		print_port_rates(pmds);
+	else
+		printf("(no ports)\n");
+	fflush(stdout);
+	json_decref(pmds);
+	json_decref(ports);
+	return 0;
+}
+
+/* vswctl top [iterations=N] [interval=S]: a live view, sorted by load. */
+static int
+cmd_top(const char *ctl, int argc, char **argv)
+{
+	struct termios old, raw;
+	long iterations = 0, interval = 1, k;
+	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char c;
+	int i, rc = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (sscanf(argv[i], "iterations=%ld", &iterations) == 1 && iterations > 0)
+			continue;
+		if (sscanf(argv[i], "interval=%ld", &interval) == 1 && interval > 0)
+			continue;
+		fprintf(stderr, "vswctl: top [iterations=N] [interval=S]: bad '%s'\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	if (tty) {
+		tcgetattr(STDIN_FILENO, &old);
+		raw = old;
+		raw.c_lflag &= (tcflag_t)~(ICANON | ECHO);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	for (k = 0; !interrupted && (iterations == 0 || k < iterations); k++) {
+		if (top_screen(ctl, tty) < 0) {
+			rc = EXIT_UNREACHABLE;
+			break;
+		}
+		if (iterations != 0 && k + 1 == iterations)
+			break;
+		if (!tty) {
+			sleep((unsigned int)interval);
+			continue;
+		}
+		if (poll(&pfd, 1, (int)(interval * 1000)) > 0 && read(STDIN_FILENO, &c, 1) == 1 &&
+		    (c == 'q' || c == 'Q'))
+			break;
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	return rc;
+}
 
 static void
 on_sigint(int sig)
@@ -555,6 +702,8 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	method = argv[optind];
+	if (strcmp(method, "top") == 0)
+		return cmd_top(ctl, argc - optind - 1, argv + optind + 1);
 	if (strcmp(method, "help") == 0) {
 		if (optind + 1 < argc) {
 			cmd = vsw_cmd_find(vsw_cmd_specs, vsw_cmd_n_specs, argv[optind + 1]);

@@ -1329,6 +1329,11 @@ cmd_pmd_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			"rxqs", conf ? conf->poll[i].n_rxq : 0, "learn_queue_full",
 			(json_int_t)pmd->learn_ring_full, "capture_lost",
 			(json_int_t)pmd->capture_lost, "tsc_hz", (json_int_t)rte_get_tsc_hz()));
+		json_object_set_new(json_array_get(*res, i), "burst_sizes", json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:I}", "1", (json_int_t)pmd->burst_hist[0],
+			"2-3", (json_int_t)pmd->burst_hist[1], "4-7", (json_int_t)pmd->burst_hist[2],
+			"8-15", (json_int_t)pmd->burst_hist[3], "16-31",
+			(json_int_t)pmd->burst_hist[4], "32", (json_int_t)pmd->burst_hist[5]));
 	}
 	return 0;
 }
@@ -1353,10 +1358,13 @@ cmd_rxq_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			q = &conf->poll[i].rxq[j];
 			p = sw->ports[q->slot];
 			json_array_append_new(*res, json_pack(
-				"{s:i,s:s,s:i,s:I,s:I}", "lcore", pmd->lcore, "port",
+				"{s:i,s:s,s:i,s:I,s:I,s:f}", "lcore", pmd->lcore, "port",
 				p != NULL ? p->conf.name : "?", "queue", q->queue, "packets",
 				(json_int_t)pmd->rxq[q->slot][q->queue].pkts, "busy_cycles",
-				(json_int_t)pmd->rxq[q->slot][q->queue].cycles));
+				(json_int_t)pmd->rxq[q->slot][q->queue].cycles, "pmd_busy_share_pct",
+				pmd->busy_cycles ? 100.0 *
+				(double)pmd->rxq[q->slot][q->queue].cycles /
+				(double)pmd->busy_cycles : 0.0));
 		}
 	}
 	return 0;

@@ -299,6 +299,12 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 	tx_flush(pmd, conf);
 }
 
+/* Burst size -> histogram bucket (see VSW_BURST_BUCKETS). */
+static const uint8_t burst_bucket[VSW_BURST + 1] = {
+	0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5,
+};
+
 int
 vsw_pmd_main(void *arg)
 {
@@ -327,6 +333,7 @@ vsw_pmd_main(void *arg)
 			q = &poll->rxq[i];
 			n = rte_eth_rx_burst(q->eth_port, q->queue, pkts, VSW_BURST);
 			if (n != 0) {
+				pmd->burst_hist[burst_bucket[n]]++;
 				vsw_dp_process(pmd, conf, q->slot, pkts, n);
 				now = rte_rdtsc();
 				pmd->busy_cycles += now - prev;

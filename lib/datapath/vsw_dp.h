@@ -110,6 +110,9 @@ struct vsw_rxq_ctrs {
 	uint64_t cycles;	/**< TSC cycles spent on its bursts. */
 };
 
+/** Burst-size buckets of pmd-stats: 1, 2-3, 4-7, 8-15, 16-31, 32. */
+#define VSW_BURST_BUCKETS 6
+
 /** One PMD thread's state. Written only by that PMD (except `quit`). */
 struct vsw_pmd {
 	unsigned int lcore;		/**< EAL lcore id. */
@@ -122,6 +125,7 @@ struct vsw_pmd {
 	uint64_t iterations;		/**< Loop iterations. */
 	uint64_t learn_ring_full;	/**< Learn requests lost: ring full. */
 	uint64_t capture_lost;		/**< Captured frames lost: no mbuf or ring full. */
+	uint64_t burst_hist[VSW_BURST_BUCKETS];	/**< Non-empty polls by burst size. */
 	struct vsw_port_ctrs ctrs[VSW_MAX_PORTS];	/**< By port slot. */
 	struct vsw_rxq_ctrs rxq[VSW_MAX_PORTS][VSW_MAX_QUEUES];
 	/* Scratch of vsw_dp_process(), private to the PMD. */
