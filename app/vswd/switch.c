@@ -647,6 +647,8 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	event(RTE_LOG_INFO, "port %s (%s) added to bridge %s%s%s", c->name,
 	      vsw_port_type_name(c->type), b->name, p->open ? "" : ", failed: ",
 	      p->open ? "" : p->error);
+	if (p->link_up)
+		event(RTE_LOG_INFO, "port %s is up", c->name);
 	return 0;
 }
 

@@ -88,6 +88,8 @@ tel_port_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct rte_tel_data *table;
+	char line[RTE_TEL_MAX_STRING_LEN];
 	json_t *res, *e;
 	size_t i;
 
@@ -97,15 +99,26 @@ tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 	res = call("fdb-show", json_pack("[s]", params));
 	if (res == NULL)
 		return -1;
-	/* mac -> port; a dict holds at most RTE_TEL_MAX_DICT_ENTRIES. */
+	/*
+	 * Dict keys may not contain ':', so the table is a list of
+	 * "MAC PORT" strings (at most RTE_TEL_MAX_ARRAY_ENTRIES of them).
+	 */
+	table = rte_tel_data_alloc();
+	if (table == NULL) {
+		json_decref(res);
+		return -1;
+	}
+	rte_tel_data_start_array(table, RTE_TEL_STRING_VAL);
+	json_array_foreach(res, i, e) {
+		if (i >= RTE_TEL_MAX_ARRAY_ENTRIES)
+			break;
+		snprintf(line, sizeof(line), "%s %s", json_string_value(json_object_get(e, "mac")),
+			 json_string_value(json_object_get(e, "port")));
+		rte_tel_data_add_array_string(table, line);
+	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "entries", json_array_size(res));
-	json_array_foreach(res, i, e) {
-		if (i + 1 >= RTE_TEL_MAX_DICT_ENTRIES)
-			break;
-		rte_tel_data_add_dict_string(d, json_string_value(json_object_get(e, "mac")),
-					     json_string_value(json_object_get(e, "port")));
-	}
+	rte_tel_data_add_dict_container(d, "table", table, 0);
 	json_decref(res);
 	return 0;
 }
@@ -138,7 +151,7 @@ vswd_telemetry_init(const char *ctl)
 	rte_telemetry_register_cmd("/vsw/port/stats", tel_port_stats,
 				   "Counters of a vsw port. Parameters: string port name");
 	rte_telemetry_register_cmd("/vsw/fdb", tel_fdb,
-				   "Learning table of a bridge (mac -> port). Parameters: "
-				   "string bridge name");
+				   "Learning table of a bridge: entries, and \"MAC PORT\" "
+				   "strings. Parameters: string bridge name");
 	rte_telemetry_register_cmd("/vsw/pmd", tel_pmd, "Counters of the vsw PMD threads.");
 }
