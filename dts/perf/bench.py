@@ -119,13 +119,16 @@ class Vsw:
         self.log = open(run / "vswd.log", "w")
         self.p = subprocess.Popen([str(VSWD), "--foreground", "--rundir", str(run),
                                    "--pmd-cores", str(SWITCH_CPU), "--main-core", str(GEN_CPU),
-                                   "--socket-mem", "512", "--", f"--file-prefix={self.prefix}"],
+                                   "--socket-mem", "1024", "--", f"--file-prefix={self.prefix}"],
                                   stdout=self.log, stderr=subprocess.STDOUT)
         end = time.time() + 20
         while time.time() < end:
             if self.ctl("version", check=False).returncode == 0:
                 break
             time.sleep(0.2)
+        if getattr(self, "max_macs", None):
+            self.ctl("del-br", "br0")
+            self.ctl("add-br", "br0", f"max-macs={self.max_macs}")
         self.ctl("add-port", "br0", "vm0", "type=vhost-user", f"path={run}/s0.sock")
         self.ctl("add-port", "br0", "vm1", "type=vhost-user", f"path={run}/s1.sock")
         return [run / "s0.sock", run / "s1.sock"], False
@@ -312,6 +315,42 @@ def run_one(system, size, seconds, inflight, workdir):
     return res
 
 
+MACGEN = BUILD / "dts/perf/vsw-macgen"
+
+
+def run_macscale(system, macs, size, seconds, workdir):
+    """One MAC-scale run: vsw-macgen sends from/to `macs` MACs per side."""
+    run = Path(tempfile.mkdtemp(prefix=f"{system.name}-m-", dir=workdir))
+    if system.name == "vsw":
+        system.max_macs = max(65536, 4 * macs)
+    socks, gen_server = system.start(run)
+    sfx = ",server=1" if gen_server else ""
+    res = {"system": system.name, "macs": macs, "size": size}
+    try:
+        time.sleep(3 if gen_server else 0.5)
+        r = subprocess.run([str(MACGEN), f"--lcores=0@{GEN_CPU}", "--no-pci", "--in-memory",
+                            "--single-file-segments", "-m", "512", "--log-level=error",
+                            f"--vdev=net_virtio_user0,path={socks[0]}{sfx}",
+                            f"--vdev=net_virtio_user1,path={socks[1]}{sfx}", "--",
+                            f"--macs={macs}", f"--size={size}", f"--seconds={seconds}",
+                            "--learn-pps=500000", "--settle=3"],
+                           capture_output=True, text=True, timeout=600)
+        line = [l for l in r.stdout.splitlines() if l.startswith("{")]
+        if not line:
+            res["error"] = "vsw-macgen failed: " + r.stderr[-300:]
+        else:
+            g = json.loads(line[-1])
+            res.update({"mpps": g["rx_mpps"], "offered_mpps": g["tx_mpps"],
+                        "misdelivered": g["misdelivered"]})
+        if system.name == "vsw":
+            st = json.loads(system.ctl("fdb-stats", "br0").stdout)[0]
+            res["learned_entries"] = st["entries"]
+    finally:
+        system.stop()
+        shutil.rmtree(run, ignore_errors=True)
+    return res
+
+
 def summarize(results, systems, sizes):
     rows = []
     for size in sizes:
@@ -393,6 +432,53 @@ def plot(rows, path):
     return True
 
 
+def macscale_main(a, systems, skipped, out, work):
+    if not MACGEN.exists():
+        sys.exit(f"{MACGEN} not built (ninja -C build)")
+    counts = [int(x) for x in a.macs.split(",")]
+    size = int(a.sizes.split(",")[0])
+    results = []
+    for rnd in range(a.rounds):
+        for n in counts:
+            for s in systems:
+                if s.name == "ceiling":
+                    continue        # io forwarding does not look at MACs
+                r = run_macscale(s, n, size, a.seconds, work)
+                r["round"] = rnd
+                results.append(r)
+                log(f"round {rnd} macs {n:8d} {s.name:5s} {r.get('mpps', 0):6.2f} Mpps "
+                    f"(offered {r.get('offered_mpps', 0):.2f}) learned "
+                    f"{r.get('learned_entries', '-')} {r.get('error', '')}")
+    shutil.rmtree(work, ignore_errors=True)
+    lines = [f"# MAC-scale benchmark, {datetime.datetime.now().isoformat(timespec='seconds')}",
+             "", f"{a.rounds} rounds of {a.seconds} s, {size}-byte frames, vsw-macgen "
+             "sending from N MACs per side to N MACs on the other side.", "",
+             "| MACs per side | system | Mpps median (min-max) | vs 2 MACs |",
+             "| ---: | --- | --- | ---: |"]
+    for s in systems:
+        if s.name == "ceiling":
+            continue
+        base = None
+        for n in counts:
+            mp = [r["mpps"] for r in results if r["system"] == s.name and r["macs"] == n
+                  and "mpps" in r]
+            if not mp:
+                continue
+            med = statistics.median(mp)
+            if base is None:
+                base = med
+            lines.append(f"| {n} | {s.name} | {med:.2f} ({min(mp):.2f}-{max(mp):.2f}) | "
+                         f"{med / base:.2f} |")
+    for sk in skipped:
+        lines.append(f"\nSkipped {sk['system']}: {sk['why']}")
+    text = "\n".join(lines) + "\n"
+    (out / "macscale.md").write_text(text)
+    (out / "macscale.json").write_text(json.dumps(results, indent=2))
+    log(text)
+    log(f"results in {out}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--systems", default="vsw,ceiling,ovs")
@@ -401,6 +487,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--inflight", type=int, default=8)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--macs", default=None,
+                    help="MAC-scale mode: comma list of MACs per side, e.g. 2,1000,65536,1000000")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench.py needs root (hugepages, DPDK)")
@@ -419,6 +507,8 @@ def main():
     out = Path(a.out or ROOT / "results" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="vswbench-"))
+    if a.macs:
+        return macscale_main(a, systems, skipped, out, work)
     results = []
     for rnd in range(a.rounds):
         for size in sizes:
