@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "vsw_util.h"
 #include "vsw_dp.h"
 #include "vswd.h"
 
@@ -52,19 +52,6 @@ static uint64_t base_tsc;
 static struct timespec base_ts;
 static uint64_t last_now_ms;
 
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int
 capture_setup(char *err, size_t len)
@@ -74,12 +61,12 @@ capture_setup(char *err, size_t len)
 	vsw_capture_pool = rte_pktmbuf_pool_create("vsw_capture", CAPTURE_MBUFS, 256, 0,
 						   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (vsw_capture_pool == NULL)
-		return errf(err, len, -ENOMEM, "cannot create the capture pool: %s",
+		return vsw_errf(err, len, -ENOMEM, "cannot create the capture pool: %s",
 			    rte_strerror(rte_errno));
 	vsw_capture_ring = rte_ring_create_elem("vsw_capture", sizeof(struct vsw_capture_rec),
 						CAPTURE_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (vsw_capture_ring == NULL)
-		return errf(err, len, -ENOMEM, "cannot create the capture ring: %s",
+		return vsw_errf(err, len, -ENOMEM, "cannot create the capture ring: %s",
 			    rte_strerror(rte_errno));
 	base_tsc = rte_get_tsc_cycles();
 	clock_gettime(CLOCK_REALTIME, &base_ts);
@@ -235,7 +222,7 @@ vswd_cmd_capture(struct vsw_switch *sw, uint16_t slot, const char *port, json_t 
 		dir = "both";
 	}
 	if (dir == NULL || file == NULL)
-		return errf(err, len, -EINVAL, "usage: capture PORT [rx|tx|both] FILE.pcap");
+		return vsw_errf(err, len, -EINVAL, "usage: capture PORT [rx|tx|both] FILE.pcap");
 	if (strcmp(dir, "rx") == 0)
 		bits = VSW_CAPTURE_RX;
 	else if (strcmp(dir, "tx") == 0)
@@ -243,13 +230,13 @@ vswd_cmd_capture(struct vsw_switch *sw, uint16_t slot, const char *port, json_t 
 	else if (strcmp(dir, "both") == 0)
 		bits = VSW_CAPTURE_RX | VSW_CAPTURE_TX;
 	else
-		return errf(err, len, -EINVAL, "direction must be rx, tx or both, not '%s'", dir);
+		return vsw_errf(err, len, -EINVAL, "direction must be rx, tx or both, not '%s'", dir);
 	if (file[0] != '/')
-		return errf(err, len, -EINVAL, "capture file must be an absolute path: %s", file);
+		return vsw_errf(err, len, -EINVAL, "capture file must be an absolute path: %s", file);
 	if (strlen(file) >= sizeof(s->file))
-		return errf(err, len, -ENAMETOOLONG, "capture file path too long");
+		return vsw_errf(err, len, -ENAMETOOLONG, "capture file path too long");
 	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode))
-		return errf(err, len, -EINVAL, "%s exists and is not a regular file", file);
+		return vsw_errf(err, len, -EINVAL, "%s exists and is not a regular file", file);
 	ret = vsw_args_uint(args, "count", 1, UINT32_MAX, &count, err, len);
 	if (ret >= 0)
 		ret = vsw_args_uint(args, "duration", 1, 86400, &duration, err, len);
@@ -258,7 +245,7 @@ vswd_cmd_capture(struct vsw_switch *sw, uint16_t slot, const char *port, json_t 
 	if (ret < 0)
 		return ret;
 	if (s->active)
-		return errf(err, len, -EBUSY, "port %s is already being captured to %s", port,
+		return vsw_errf(err, len, -EBUSY, "port %s is already being captured to %s", port,
 			    s->file);
 	ret = capture_setup(err, len);
 	if (ret < 0)
@@ -268,7 +255,7 @@ vswd_cmd_capture(struct vsw_switch *sw, uint16_t slot, const char *port, json_t 
 	s->dead = pcap_open_dead(DLT_EN10MB, (int)snap);
 	s->dumper = s->dead != NULL ? pcap_dump_open(s->dead, file) : NULL;
 	if (s->dumper == NULL) {
-		ret = errf(err, len, -EIO, "cannot write %s: %s", file,
+		ret = vsw_errf(err, len, -EIO, "cannot write %s: %s", file,
 			   s->dead != NULL ? pcap_geterr(s->dead) : "pcap_open_dead failed");
 		session_close(s);
 		return ret;

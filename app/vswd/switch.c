@@ -26,6 +26,7 @@
 #include <rte_version.h>
 #include <rte_vhost.h>
 
+#include "vsw_util.h"
 #include "vsw_dp.h"
 #include "vsw_state.h"
 #include "vswd.h"
@@ -36,19 +37,6 @@ RTE_LOG_REGISTER_DEFAULT(vswd_logtype, INFO);
 
 struct vsw_switch vsw_sw;
 
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /* --------------------------------------------------------------- events */
 
@@ -170,7 +158,7 @@ need_bridge(struct vsw_switch *sw, const json_t *args, char *err, size_t len)
 	struct vsw_bridge *b = name != NULL ? find_bridge(sw, name) : NULL;
 
 	if (b == NULL)
-		errf(err, len, -ENOENT, "no bridge named '%s'", name != NULL ? name : "");
+		vsw_errf(err, len, -ENOENT, "no bridge named '%s'", name != NULL ? name : "");
 	return b;
 }
 
@@ -181,7 +169,7 @@ need_port(struct vsw_switch *sw, const json_t *args, char *err, size_t len)
 	struct vsw_port *p = name != NULL ? find_port(sw, name) : NULL;
 
 	if (p == NULL)
-		errf(err, len, -ENOENT, "no port named '%s'", name != NULL ? name : "");
+		vsw_errf(err, len, -ENOENT, "no port named '%s'", name != NULL ? name : "");
 	return p;
 }
 
@@ -372,7 +360,7 @@ commit(struct vsw_switch *sw, char *err, size_t len)
 	char e2[512];
 
 	if (vswd_save(sw, e2, sizeof(e2)) < 0)
-		return errf(err, len, -EIO, "applied, but the state file was not saved: %s", e2);
+		return vsw_errf(err, len, -EIO, "applied, but the state file was not saved: %s", e2);
 	return 0;
 }
 
@@ -389,11 +377,11 @@ vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_
 	int ret;
 
 	if (!valid_name(name))
-		return errf(err, len, -EINVAL,
+		return vsw_errf(err, len, -EINVAL,
 			    "bad bridge name '%s': 1-%d letters, digits, '-', '_', '.'", name,
 			    VSW_NAME_MAX - 1);
 	if (find_bridge(sw, name) != NULL)
-		return errf(err, len, -EEXIST, "bridge '%s' already exists", name);
+		return vsw_errf(err, len, -EEXIST, "bridge '%s' already exists", name);
 	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
 		if (!sw->bridges[i].used) {
 			b = &sw->bridges[i];
@@ -401,7 +389,7 @@ vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_
 		}
 	}
 	if (b == NULL)
-		return errf(err, len, -ENOSPC, "too many bridges (max %d)", VSW_MAX_BRIDGES);
+		return vsw_errf(err, len, -ENOSPC, "too many bridges (max %d)", VSW_MAX_BRIDGES);
 	snprintf(fname, sizeof(fname), "%u", ++sw->fdb_seq);
 	memset(&fp, 0, sizeof(fp));
 	fp.name = fname;
@@ -413,7 +401,7 @@ vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_
 	memset(b, 0, sizeof(*b));
 	b->fdb = vsw_fdb_create(&fp);
 	if (b->fdb == NULL)
-		return errf(err, len, -ENOMEM, "cannot create a learning table of %u entries: %s",
+		return vsw_errf(err, len, -ENOMEM, "cannot create a learning table of %u entries: %s",
 			    max_macs, rte_strerror(rte_errno));
 	b->used = true;
 	b->idx = (uint16_t)i;
@@ -425,7 +413,7 @@ vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_
 	if (ret < 0) {
 		vsw_fdb_free(b->fdb);
 		memset(b, 0, sizeof(*b));
-		return errf(err, len, ret, "cannot publish configuration");
+		return vsw_errf(err, len, ret, "cannot publish configuration");
 	}
 	event(RTE_LOG_INFO, "bridge %s added (aging %u s, %u MACs)", name, aging, max_macs);
 	return 0;
@@ -529,7 +517,7 @@ cmd_set_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	if (ret < 0)
 		return ret;
 	if (max_macs > b->fdb->capacity)
-		return errf(err, len, -EINVAL,
+		return vsw_errf(err, len, -EINVAL,
 			    "max-macs %u exceeds the table size %u fixed when the bridge was "
 			    "created (re-create it with add-br %s max-macs=%u)",
 			    max_macs, b->fdb->capacity, b->name, max_macs);
@@ -562,7 +550,7 @@ parse_port_opts(const json_t *args, struct vsw_port_conf *c, char *err, size_t l
 	s = vsw_args_str(args, "mac");
 	if (s != NULL) {
 		if (vsw_mac_parse(s, &c->mac) < 0)
-			return errf(err, len, -EINVAL, "bad MAC address '%s'", s);
+			return vsw_errf(err, len, -EINVAL, "bad MAC address '%s'", s);
 		c->has_mac = true;
 	}
 	return 0;
@@ -583,13 +571,13 @@ check_conflicts(struct vsw_switch *sw, const struct vsw_port_conf *c, const stru
 			continue;
 		if (c->type != VSW_PORT_DPDK && o->conf.type != VSW_PORT_DPDK &&
 		    strcmp(o->conf.path, c->path) == 0)
-			return errf(err, len, -EEXIST, "socket %s is already used by port %s",
+			return vsw_errf(err, len, -EEXIST, "socket %s is already used by port %s",
 				    c->path, o->conf.name);
 		if (c->type == VSW_PORT_DPDK && o->conf.type == VSW_PORT_DPDK) {
 			n1 = strcspn(c->devargs, ",");
 			n2 = strcspn(o->conf.devargs, ",");
 			if (n1 == n2 && strncmp(c->devargs, o->conf.devargs, n1) == 0)
-				return errf(err, len, -EEXIST,
+				return vsw_errf(err, len, -EEXIST,
 					    "device %.*s is already used by port %s", (int)n1,
 					    c->devargs, o->conf.name);
 		}
@@ -610,9 +598,9 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	int ret;
 
 	if (find_port(sw, c->name) != NULL)
-		return errf(err, len, -EEXIST, "port '%s' already exists", c->name);
+		return vsw_errf(err, len, -EEXIST, "port '%s' already exists", c->name);
 	if (!valid_name(c->name))
-		return errf(err, len, -EINVAL,
+		return vsw_errf(err, len, -EINVAL,
 			    "bad port name '%s': 1-%d letters, digits, '-', '_', '.'", c->name,
 			    VSW_NAME_MAX - 1);
 	ret = vsw_port_conf_check(c, err, len);
@@ -625,10 +613,10 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 		if (sw->ports[slot] == NULL)
 			break;
 	if (slot == VSW_MAX_PORTS)
-		return errf(err, len, -ENOSPC, "too many ports (max %d)", VSW_MAX_PORTS);
+		return vsw_errf(err, len, -ENOSPC, "too many ports (max %d)", VSW_MAX_PORTS);
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return errf(err, len, -ENOMEM, "out of memory");
+		return vsw_errf(err, len, -ENOMEM, "out of memory");
 	p->conf = *c;
 	p->slot = (uint16_t)slot;
 	p->bridge = b->idx;
@@ -668,26 +656,26 @@ cmd_add_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	c.n_rxq = 1;
 	s = vsw_args_str(args, "port");
 	if (s == NULL || strlen(s) >= sizeof(c.name))
-		return errf(err, len, -EINVAL, "port name too long (max %d)", VSW_NAME_MAX - 1);
+		return vsw_errf(err, len, -EINVAL, "port name too long (max %d)", VSW_NAME_MAX - 1);
 	snprintf(c.name, sizeof(c.name), "%s", s);
 	if (vsw_port_type_parse(vsw_args_str(args, "type"), &c.type) < 0)
-		return errf(err, len, -EINVAL,
+		return vsw_errf(err, len, -EINVAL,
 			    "bad type '%s': vhost-user, vhost-user-client or dpdk",
 			    vsw_args_str(args, "type"));
 	s = vsw_args_str(args, "path");
 	if (s != NULL && c.type == VSW_PORT_DPDK)
-		return errf(err, len, -EINVAL, "path= applies to vhost-user ports");
+		return vsw_errf(err, len, -EINVAL, "path= applies to vhost-user ports");
 	if (c.type != VSW_PORT_DPDK) {
 		if (s == NULL && c.type == VSW_PORT_VHOST_CLIENT)
-			return errf(err, len, -EINVAL, "vhost-user-client needs path=SOCKET");
+			return vsw_errf(err, len, -EINVAL, "vhost-user-client needs path=SOCKET");
 		if (s == NULL) {
 			if ((size_t)snprintf(c.path, sizeof(c.path), "%s/%s.sock", sw->rundir,
 					     c.name) >= sizeof(c.path))
-				return errf(err, len, -ENAMETOOLONG,
+				return vsw_errf(err, len, -ENAMETOOLONG,
 					    "socket path %s/%s.sock too long (max %d bytes)",
 					    sw->rundir, c.name, VSW_PATH_MAX - 1);
 		} else if (strlen(s) >= sizeof(c.path)) {
-			return errf(err, len, -ENAMETOOLONG,
+			return vsw_errf(err, len, -ENAMETOOLONG,
 				    "socket path too long (%zu bytes, max %d)", strlen(s),
 				    VSW_PATH_MAX - 1);
 		} else {
@@ -697,9 +685,9 @@ cmd_add_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	s = vsw_args_str(args, "devargs");
 	if (s != NULL) {
 		if (c.type != VSW_PORT_DPDK)
-			return errf(err, len, -EINVAL, "devargs= applies to dpdk ports");
+			return vsw_errf(err, len, -EINVAL, "devargs= applies to dpdk ports");
 		if (strlen(s) >= sizeof(c.devargs))
-			return errf(err, len, -EINVAL, "devargs too long");
+			return vsw_errf(err, len, -EINVAL, "devargs too long");
 		snprintf(c.devargs, sizeof(c.devargs), "%s", s);
 	}
 	ret = parse_port_opts(args, &c, err, len);
@@ -895,9 +883,9 @@ parse_key(const json_t *args, struct vsw_fdb_key *k, char *err, size_t len)
 
 	memset(k, 0, sizeof(*k));
 	if (vsw_mac_parse(s, &k->mac) < 0)
-		return errf(err, len, -EINVAL, "bad MAC address '%s'", s != NULL ? s : "");
+		return vsw_errf(err, len, -EINVAL, "bad MAC address '%s'", s != NULL ? s : "");
 	if (rte_is_multicast_ether_addr(&k->mac) || rte_is_zero_ether_addr(&k->mac))
-		return errf(err, len, -EINVAL, "%s is not a unicast station address", s);
+		return vsw_errf(err, len, -EINVAL, "%s is not a unicast station address", s);
 	return 0;
 }
 
@@ -979,11 +967,11 @@ cmd_fdb_add(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	if (p == NULL)
 		return -ENOENT;
 	if (p->bridge != b->idx)
-		return errf(err, len, -EINVAL, "port %s is not on bridge %s", p->conf.name,
+		return vsw_errf(err, len, -EINVAL, "port %s is not on bridge %s", p->conf.name,
 			    b->name);
 	ret = vsw_fdb_add_static(b->fdb, &k, p->slot, vsw_now());
 	if (ret < 0)
-		return errf(err, len, ret, "cannot add the entry: %s",
+		return vsw_errf(err, len, ret, "cannot add the entry: %s",
 			    ret == -ENOSPC ? "table full" : "hash error");
 	return commit(sw, err, len);
 }
@@ -1003,7 +991,7 @@ cmd_fdb_del(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	if (ret < 0)
 		return ret;
 	if (vsw_fdb_del(b->fdb, &k) < 0)
-		return errf(err, len, -ENOENT, "%s is not in the table of %s",
+		return vsw_errf(err, len, -ENOENT, "%s is not in the table of %s",
 			    vsw_args_str(args, "mac"), b->name);
 	return commit(sw, err, len);
 }
@@ -1024,7 +1012,7 @@ cmd_fdb_flush(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 		if (p == NULL)
 			return -ENOENT;
 		if (p->bridge != b->idx)
-			return errf(err, len, -EINVAL, "port %s is not on bridge %s",
+			return vsw_errf(err, len, -EINVAL, "port %s is not on bridge %s",
 				    p->conf.name, b->name);
 		slot = p->slot;
 	}
@@ -1160,7 +1148,7 @@ cmd_vhost_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 		if (p == NULL)
 			return -ENOENT;
 		if (p->conf.type == VSW_PORT_DPDK)
-			return errf(err, len, -EINVAL, "port %s is not a vhost-user port", only);
+			return vsw_errf(err, len, -EINVAL, "port %s is not a vhost-user port", only);
 	}
 	*res = json_array();
 	for (i = 0; i < VSW_MAX_PORTS; i++) {
@@ -1257,11 +1245,11 @@ cmd_log_level(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			if (strcmp(level, names[i]) == 0)
 				lv = i;
 		if (lv == 0)
-			return errf(err, len, -EINVAL,
+			return vsw_errf(err, len, -EINVAL,
 				    "bad level '%s': emerg, alert, crit, error, warning, notice, "
 				    "info or debug", level);
 		if (rte_log_set_level_pattern(pattern != NULL ? pattern : "vsw.*", lv) != 0)
-			return errf(err, len, -EINVAL, "cannot set level for '%s'",
+			return vsw_errf(err, len, -EINVAL, "cannot set level for '%s'",
 				    pattern != NULL ? pattern : "vsw.*");
 		event(RTE_LOG_NOTICE, "log level of %s set to %s",
 		      pattern != NULL ? pattern : "vsw.*", level);
@@ -1548,7 +1536,7 @@ get_uint(const json_t *o, const char *key, uint32_t def, uint32_t min, uint32_t 
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return errf(err, len, -EINVAL, "%s: \"%s\" must be an integer in %u..%u", what,
+		return vsw_errf(err, len, -EINVAL, "%s: \"%s\" must be an integer in %u..%u", what,
 			    key, min, max);
 	*val = (uint32_t)json_integer_value(v);
 	return 0;
@@ -1568,12 +1556,12 @@ restore_port(struct vsw_switch *sw, struct vsw_bridge *b, const json_t *jp, char
 	name = json_string_value(json_object_get(jp, "name"));
 	type = json_string_value(json_object_get(jp, "type"));
 	if (name == NULL || strlen(name) >= sizeof(c.name))
-		return errf(err, len, -EINVAL, "bridge %s: a port has no valid \"name\"",
+		return vsw_errf(err, len, -EINVAL, "bridge %s: a port has no valid \"name\"",
 			    b->name);
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	snprintf(what, sizeof(what), "port %s", name);
 	if (type == NULL || vsw_port_type_parse(type, &c.type) < 0)
-		return errf(err, len, -EINVAL, "port %s: bad \"type\"", name);
+		return vsw_errf(err, len, -EINVAL, "port %s: bad \"type\"", name);
 	s = json_string_value(json_object_get(jp, "path"));
 	if (s != NULL)
 		snprintf(c.path, sizeof(c.path), "%s", s);
@@ -1591,7 +1579,7 @@ restore_port(struct vsw_switch *sw, struct vsw_bridge *b, const json_t *jp, char
 	s = json_string_value(json_object_get(jp, "mac"));
 	if (s != NULL) {
 		if (vsw_mac_parse(s, &c.mac) < 0)
-			return errf(err, len, -EINVAL, "port %s: bad \"mac\"", name);
+			return vsw_errf(err, len, -EINVAL, "port %s: bad \"mac\"", name);
 		c.has_mac = true;
 	}
 	return add_port_internal(sw, b, &c, true, err, len);
@@ -1612,7 +1600,7 @@ restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
 
 	name = json_string_value(json_object_get(jb, "name"));
 	if (name == NULL)
-		return errf(err, len, -EINVAL, "a bridge has no \"name\"");
+		return vsw_errf(err, len, -EINVAL, "a bridge has no \"name\"");
 	snprintf(what, sizeof(what), "bridge %s", name);
 	ret = get_uint(jb, "aging", VSW_DEFAULT_AGING, 1, 86400 * 365, &aging, what, err, len);
 	if (ret == 0)
@@ -1629,7 +1617,7 @@ restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
 	b = find_bridge(sw, name);
 	ports = json_object_get(jb, "ports");
 	if (ports != NULL && !json_is_array(ports))
-		return errf(err, len, -EINVAL, "bridge %s: \"ports\" is not a list", name);
+		return vsw_errf(err, len, -EINVAL, "bridge %s: \"ports\" is not a list", name);
 	json_array_foreach(ports, i, jp) {
 		ret = restore_port(sw, b, jp, err, len);
 		if (ret < 0)
@@ -1643,11 +1631,11 @@ restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
 		memset(&k, 0, sizeof(k));
 		if (vsw_mac_parse(mac, &k.mac) < 0 || pn == NULL ||
 		    (p = find_port(sw, pn)) == NULL || p->bridge != b->idx)
-			return errf(err, len, -EINVAL, "bridge %s: bad static MAC entry %zu",
+			return vsw_errf(err, len, -EINVAL, "bridge %s: bad static MAC entry %zu",
 				    name, i);
 		k.vlan = (uint16_t)json_integer_value(json_object_get(jp, "vlan"));
 		if (vsw_fdb_add_static(b->fdb, &k, p->slot, vsw_now()) < 0)
-			return errf(err, len, -ENOSPC, "bridge %s: cannot add static MAC %s",
+			return vsw_errf(err, len, -ENOSPC, "bridge %s: cannot add static MAC %s",
 				    name, mac);
 	}
 	return 0;
@@ -1677,7 +1665,7 @@ vswd_restore(struct vsw_switch *sw, char *err, size_t len)
 			char e2[512];
 
 			snprintf(e2, sizeof(e2), "%s", err);
-			errf(err, len, ret, "state file %s: %s", sw->state_path, e2);
+			vsw_errf(err, len, ret, "state file %s: %s", sw->state_path, e2);
 			break;
 		}
 	}

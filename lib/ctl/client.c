@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +13,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vsw_util.h"
 #include "vsw_ctl.h"
 
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static int
 send_all(int fd, const char *buf, size_t n)
@@ -64,19 +51,19 @@ vsw_ctl_call(const char *path, const char *method, json_t *params, int timeout_m
 	*result = NULL;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		json_decref(params);
-		return errf(err, len, VSW_CTL_CALL_UNREACHABLE,
+		return vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE,
 			    "control socket path too long: %s", path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		json_decref(params);
-		return errf(err, len, VSW_CTL_CALL_UNREACHABLE, "socket: %s", strerror(errno));
+		return vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE, "socket: %s", strerror(errno));
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		ret = errf(err, len, VSW_CTL_CALL_UNREACHABLE,
+		ret = vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE,
 			   "cannot reach vswd at %s: %s (is vswd running?)", path, strerror(errno));
 		json_decref(params);
 		close(fd);
@@ -88,7 +75,7 @@ vsw_ctl_call(const char *path, const char *method, json_t *params, int timeout_m
 	json_decref(req);
 	if (text == NULL) {
 		close(fd);
-		return errf(err, len, VSW_CTL_CALL_UNREACHABLE, "cannot encode the request");
+		return vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE, "cannot encode the request");
 	}
 	ret = send_all(fd, text, strlen(text));
 	if (ret == 0)
@@ -96,26 +83,26 @@ vsw_ctl_call(const char *path, const char *method, json_t *params, int timeout_m
 	free(text);
 	if (ret < 0) {
 		close(fd);
-		return errf(err, len, VSW_CTL_CALL_UNREACHABLE, "cannot send to vswd: %s",
+		return vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE, "cannot send to vswd: %s",
 			    strerror(-ret));
 	}
 	buf = malloc(cap);
 	if (buf == NULL) {
 		close(fd);
-		return errf(err, len, VSW_CTL_CALL_UNREACHABLE, "out of memory");
+		return vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE, "out of memory");
 	}
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			ret = errf(err, len, VSW_CTL_CALL_UNREACHABLE,
+			ret = vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE,
 				   "no answer from vswd within %d ms", timeout_ms);
 			goto out;
 		}
 		if (cap - n < 4096) {
 			p = realloc(buf, cap * 2);
 			if (p == NULL) {
-				ret = errf(err, len, VSW_CTL_CALL_UNREACHABLE, "out of memory");
+				ret = vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE, "out of memory");
 				goto out;
 			}
 			buf = p;
@@ -123,7 +110,7 @@ vsw_ctl_call(const char *path, const char *method, json_t *params, int timeout_m
 		}
 		r = read(fd, buf + n, cap - n - 1);
 		if (r <= 0) {
-			ret = errf(err, len, VSW_CTL_CALL_UNREACHABLE,
+			ret = vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE,
 				   "vswd closed the connection");
 			goto out;
 		}
@@ -135,13 +122,13 @@ vsw_ctl_call(const char *path, const char *method, json_t *params, int timeout_m
 	}
 	resp = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
 	if (resp == NULL) {
-		ret = errf(err, len, VSW_CTL_CALL_UNREACHABLE, "bad reply from vswd: %s",
+		ret = vsw_errf(err, len, VSW_CTL_CALL_UNREACHABLE, "bad reply from vswd: %s",
 			   jerr.text);
 		goto out;
 	}
 	e = json_object_get(resp, "error");
 	if (e != NULL) {
-		ret = errf(err, len, VSW_CTL_CALL_REFUSED, "%s",
+		ret = vsw_errf(err, len, VSW_CTL_CALL_REFUSED, "%s",
 			   json_string_value(json_object_get(e, "message")) != NULL ?
 			   json_string_value(json_object_get(e, "message")) : "error");
 	} else {

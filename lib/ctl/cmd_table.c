@@ -5,11 +5,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vsw_util.h"
 #include "vsw_ctl.h"
 
 const struct vsw_cmd vsw_cmd_specs[] = {
@@ -33,19 +33,6 @@ vsw_cmd_find(const struct vsw_cmd *table, size_t n, const char *name)
 	return NULL;
 }
 
-static int
-errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 #define MAX_SCHEMA 16
 
@@ -161,7 +148,7 @@ set_value(json_t *out, const char *key, const json_t *v, const char *cmd, char *
 
 	if (json_is_string(v))
 		return json_object_set_new(out, key, json_string(json_string_value(v))) == 0 ?
-			0 : errf(err, len, "out of memory");
+			0 : vsw_errf(err, len, -EINVAL, "out of memory");
 	if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		json_object_set_new(out, key, json_string(num));
@@ -171,7 +158,7 @@ set_value(json_t *out, const char *key, const json_t *v, const char *cmd, char *
 		json_object_set_new(out, key, json_string(json_is_true(v) ? "true" : "false"));
 		return 0;
 	}
-	return errf(err, len, "%s: argument '%s' must be a string or a number", cmd, key);
+	return vsw_errf(err, len, -EINVAL, "%s: argument '%s' must be a string or a number", cmd, key);
 }
 
 int
@@ -190,13 +177,13 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 	schema_parse(cmd->usage, &s);
 	o = json_object();
 	if (o == NULL)
-		return errf(err, len, "out of memory");
+		return vsw_errf(err, len, -EINVAL, "out of memory");
 	if (params == NULL || json_is_null(params)) {
 		/* No arguments. */
 	} else if (json_is_array(params)) {
 		json_array_foreach(params, idx, v) {
 			if (!json_is_string(v)) {
-				ret = errf(err, len, "%s: arguments must be strings", cmd->name);
+				ret = vsw_errf(err, len, -EINVAL, "%s: arguments must be strings", cmd->name);
 				goto out;
 			}
 			w = json_string_value(v);
@@ -205,7 +192,7 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 
 				if (f < 0 || !s.opt_flag[f]) {
 					opt_list(&s, opts, sizeof(opts));
-					ret = errf(err, len, "%s: unknown flag '%s' (options: %s)",
+					ret = vsw_errf(err, len, -EINVAL, "%s: unknown flag '%s' (options: %s)",
 						   cmd->name, w, opts);
 					goto out;
 				}
@@ -216,7 +203,7 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 			if (eq != NULL && is_key(w, (size_t)(eq - w))) {
 				if (find_opt(&s, w, (size_t)(eq - w)) < 0) {
 					opt_list(&s, opts, sizeof(opts));
-					ret = errf(err, len, "%s: unknown option '%.*s' (options: %s)",
+					ret = vsw_errf(err, len, -EINVAL, "%s: unknown option '%.*s' (options: %s)",
 						   cmd->name, (int)(eq - w), w, opts);
 					goto out;
 				}
@@ -224,7 +211,7 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 
 				snprintf(k, sizeof(k), "%.*s", (int)(eq - w), w);
 				if (json_object_get(o, k) != NULL) {
-					ret = errf(err, len, "%s: option '%s' given twice",
+					ret = vsw_errf(err, len, -EINVAL, "%s: option '%s' given twice",
 						   cmd->name, k);
 					goto out;
 				}
@@ -232,7 +219,7 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 				continue;
 			}
 			if (n_pos >= cmd->max_args || n_pos >= s.n_pos) {
-				ret = errf(err, len, "%s: too many arguments (usage: %s %s)",
+				ret = vsw_errf(err, len, -EINVAL, "%s: too many arguments (usage: %s %s)",
 					   cmd->name, cmd->name, cmd->usage);
 				goto out;
 			}
@@ -243,7 +230,7 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 			int p = find_pos(&s, key);
 
 			if (p < 0 && find_opt(&s, key, strlen(key)) < 0) {
-				ret = errf(err, len, "%s: unknown argument '%s'", cmd->name, key);
+				ret = vsw_errf(err, len, -EINVAL, "%s: unknown argument '%s'", cmd->name, key);
 				goto out;
 			}
 			ret = set_value(o, key, v, cmd->name, err, len);
@@ -255,23 +242,23 @@ vsw_cmd_args_normalize(const struct vsw_cmd *cmd, json_t *params, json_t **out,
 				n_pos = i + 1;
 		for (i = 0; i < n_pos; i++) {
 			if (json_object_get(o, s.pos[i]) == NULL) {
-				ret = errf(err, len, "%s: missing argument '%s'", cmd->name,
+				ret = vsw_errf(err, len, -EINVAL, "%s: missing argument '%s'", cmd->name,
 					   s.pos[i]);
 				goto out;
 			}
 		}
 	} else {
-		ret = errf(err, len, "%s: params must be an array or an object", cmd->name);
+		ret = vsw_errf(err, len, -EINVAL, "%s: params must be an array or an object", cmd->name);
 		goto out;
 	}
 	if (n_pos < cmd->min_args) {
-		ret = errf(err, len, "%s: missing arguments (usage: %s %s)", cmd->name, cmd->name,
+		ret = vsw_errf(err, len, -EINVAL, "%s: missing arguments (usage: %s %s)", cmd->name, cmd->name,
 			   cmd->usage);
 		goto out;
 	}
 	for (i = 0; i < s.n_opt; i++) {
 		if (s.opt_required[i] && json_object_get(o, s.opt[i]) == NULL) {
-			ret = errf(err, len, "%s: %s= is required", cmd->name, s.opt[i]);
+			ret = vsw_errf(err, len, -EINVAL, "%s: %s= is required", cmd->name, s.opt[i]);
 			goto out;
 		}
 	}
@@ -303,7 +290,7 @@ vsw_args_uint(const json_t *args, const char *key, uint64_t min, uint64_t max, u
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (!isdigit((unsigned char)*s) || *end != '\0' || errno != 0 || v < min || v > max)
-		return errf(err, len, "%s must be an integer in %llu..%llu, not '%s'", key,
+		return vsw_errf(err, len, -EINVAL, "%s must be an integer in %llu..%llu, not '%s'", key,
 			    (unsigned long long)min, (unsigned long long)max, s);
 	*val = v;
 	return 1;

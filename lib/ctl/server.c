@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vsw_util.h"
 #include "vsw_ctl.h"
 
 struct client {
@@ -45,19 +45,6 @@ struct vsw_ctl_server {
 	struct client clients[VSW_CTL_MAX_CLIENTS];
 };
 
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static void
 client_close(struct vsw_ctl_server *s, struct client *c)
@@ -277,7 +264,7 @@ vsw_ctl_server_create(const char *path, gid_t gid, const struct vsw_cmd *table, 
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errf(err, len, -ENAMETOOLONG, "control socket path too long (%zu bytes, max %zu)",
+		vsw_errf(err, len, -ENAMETOOLONG, "control socket path too long (%zu bytes, max %zu)",
 		     strlen(path), sizeof(sa.sun_path) - 1);
 		return NULL;
 	}
@@ -287,13 +274,13 @@ vsw_ctl_server_create(const char *path, gid_t gid, const struct vsw_cmd *table, 
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			errf(err, len, -EEXIST, "%s exists and is not a socket", path);
+			vsw_errf(err, len, -EEXIST, "%s exists and is not a socket", path);
 			return NULL;
 		}
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(fd);
-			errf(err, len, -EADDRINUSE, "another vswd is serving %s", path);
+			vsw_errf(err, len, -EADDRINUSE, "another vswd is serving %s", path);
 			return NULL;
 		}
 		if (fd >= 0)
@@ -303,7 +290,7 @@ vsw_ctl_server_create(const char *path, gid_t gid, const struct vsw_cmd *table, 
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		errf(err, len, -ENOMEM, "out of memory");
+		vsw_errf(err, len, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	for (i = 0; i < VSW_CTL_MAX_CLIENTS; i++)
@@ -316,32 +303,32 @@ vsw_ctl_server_create(const char *path, gid_t gid, const struct vsw_cmd *table, 
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0) {
-		errf(err, len, -errno, "socket: %s", strerror(errno));
+		vsw_errf(err, len, -errno, "socket: %s", strerror(errno));
 		goto fail;
 	}
 	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		errf(err, len, -errno, "cannot bind %s: %s", path, strerror(errno));
+		vsw_errf(err, len, -errno, "cannot bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (chmod(path, 0660) != 0 ||
 	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0)) {
-		errf(err, len, -errno, "cannot set mode/group of %s: %s", path, strerror(errno));
+		vsw_errf(err, len, -errno, "cannot set mode/group of %s: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
 	if (listen(s->lfd, 128) != 0) {
-		errf(err, len, -errno, "listen %s: %s", path, strerror(errno));
+		vsw_errf(err, len, -errno, "listen %s: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
-		errf(err, len, -errno, "epoll_create1: %s", strerror(errno));
+		vsw_errf(err, len, -errno, "epoll_create1: %s", strerror(errno));
 		goto fail_unlink;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = NULL;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) != 0) {
-		errf(err, len, -errno, "epoll_ctl: %s", strerror(errno));
+		vsw_errf(err, len, -errno, "epoll_ctl: %s", strerror(errno));
 		goto fail_unlink;
 	}
 	return s;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <rte_log.h>
 #include <rte_mempool.h>
 
+#include "vsw_util.h"
 #include "vsw_port.h"
 
 RTE_LOG_REGISTER_DEFAULT(vsw_port_logtype, INFO);
@@ -52,19 +52,6 @@ vsw_port_type_parse(const char *s, enum vsw_port_type *t)
 	return -EINVAL;
 }
 
-static int
-fail(char *err, size_t len, int ret, const char *fmt, ...) __rte_format_printf(4, 5);
-
-static int
-fail(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 int
 vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len)
@@ -72,29 +59,29 @@ vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len)
 	const char *p;
 
 	if (c->name[0] == '\0')
-		return fail(err, len, -EINVAL, "port name is empty");
+		return vsw_errf(err, len, -EINVAL, "port name is empty");
 	for (p = c->name; *p != '\0'; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
-			return fail(err, len, -EINVAL,
+			return vsw_errf(err, len, -EINVAL,
 				    "bad port name '%s': use letters, digits, '-', '_', '.'",
 				    c->name);
 	if (c->n_rxq < 1 || c->n_rxq > VSW_MAX_QUEUES)
-		return fail(err, len, -EINVAL, "n_rxq must be 1..%d", VSW_MAX_QUEUES);
+		return vsw_errf(err, len, -EINVAL, "n_rxq must be 1..%d", VSW_MAX_QUEUES);
 	if (c->mtu != 0 && (c->mtu < 68 || c->mtu > 9600))
-		return fail(err, len, -EINVAL, "mtu must be 68..9600");
+		return vsw_errf(err, len, -EINVAL, "mtu must be 68..9600");
 	if (c->type == VSW_PORT_DPDK) {
 		if (c->devargs[0] == '\0')
-			return fail(err, len, -EINVAL, "type=dpdk needs devargs=");
+			return vsw_errf(err, len, -EINVAL, "type=dpdk needs devargs=");
 		return 0;
 	}
 	if (c->path[0] == '\0')
-		return fail(err, len, -EINVAL, "%s port needs path=", vsw_port_type_name(c->type));
+		return vsw_errf(err, len, -EINVAL, "%s port needs path=", vsw_port_type_name(c->type));
 	if (c->path[0] != '/')
-		return fail(err, len, -EINVAL, "socket path '%s' is not absolute", c->path);
+		return vsw_errf(err, len, -EINVAL, "socket path '%s' is not absolute", c->path);
 	if (strchr(c->path, ',') != NULL)
-		return fail(err, len, -EINVAL, "socket path must not contain ','");
+		return vsw_errf(err, len, -EINVAL, "socket path must not contain ','");
 	if (c->has_mac)
-		return fail(err, len, -EINVAL,
+		return vsw_errf(err, len, -EINVAL,
 			    "mac= applies to dpdk ports; a VM sets its own MAC");
 	return 0;
 }
@@ -131,12 +118,12 @@ vhost_precheck(const struct vsw_port *p, char *err, size_t len)
 
 	snprintf(dir, sizeof(dir), "%s", p->conf.path);
 	if (stat(dirname(dir), &st) != 0 || !S_ISDIR(st.st_mode))
-		return fail(err, len, -ENOENT, "directory of socket %s does not exist",
+		return vsw_errf(err, len, -ENOENT, "directory of socket %s does not exist",
 			    p->conf.path);
 	if (p->conf.type == VSW_PORT_VHOST) {
 		remove_stale_socket(p->conf.path);
 		if (access(p->conf.path, F_OK) == 0)
-			return fail(err, len, -EEXIST, "%s exists and is in use", p->conf.path);
+			return vsw_errf(err, len, -EEXIST, "%s exists and is in use", p->conf.path);
 	}
 	return 0;
 }
@@ -184,27 +171,27 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	if (ret == 0) {
 		p->probed = true;
 	} else if (ret != -EEXIST) {
-		ret = fail(err, len, ret < 0 ? ret : -EIO, "cannot probe device '%s': %s",
+		ret = vsw_errf(err, len, ret < 0 ? ret : -EIO, "cannot probe device '%s': %s",
 			   devargs, rte_strerror(-ret));
 		goto out;
 	}
 	if (find_port(devname, &p->eth_port) < 0) {
-		ret = fail(err, len, -ENODEV, "device '%s' is not an ethernet port", devname);
+		ret = vsw_errf(err, len, -ENODEV, "device '%s' is not an ethernet port", devname);
 		goto remove;
 	}
 	ret = rte_eth_dev_info_get(p->eth_port, &info);
 	if (ret != 0) {
-		ret = fail(err, len, ret, "rte_eth_dev_info_get(%s): %s", devname,
+		ret = vsw_errf(err, len, ret, "rte_eth_dev_info_get(%s): %s", devname,
 			   rte_strerror(-ret));
 		goto remove;
 	}
 	if (p->conf.n_rxq > info.max_rx_queues) {
-		ret = fail(err, len, -EINVAL, "%s supports %u rx queues, n_rxq=%u asked", devname,
+		ret = vsw_errf(err, len, -EINVAL, "%s supports %u rx queues, n_rxq=%u asked", devname,
 			   info.max_rx_queues, p->conf.n_rxq);
 		goto remove;
 	}
 	if (n_txq > info.max_tx_queues) {
-		ret = fail(err, len, -EINVAL,
+		ret = vsw_errf(err, len, -EINVAL,
 			   "%s supports %u tx queues, vswd needs one per PMD (%u)", devname,
 			   info.max_tx_queues, n_txq);
 		goto remove;
@@ -212,14 +199,14 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_configure(p->eth_port, p->conf.n_rxq, n_txq, &conf);
 	if (ret != 0) {
-		ret = fail(err, len, ret, "rte_eth_dev_configure(%s): %s", devname,
+		ret = vsw_errf(err, len, ret, "rte_eth_dev_configure(%s): %s", devname,
 			   rte_strerror(-ret));
 		goto remove;
 	}
 	if (p->conf.mtu != 0) {
 		ret = rte_eth_dev_set_mtu(p->eth_port, p->conf.mtu);
 		if (ret != 0 && ret != -ENOTSUP) {
-			ret = fail(err, len, ret, "cannot set mtu %u on %s: %s", p->conf.mtu,
+			ret = vsw_errf(err, len, ret, "cannot set mtu %u on %s: %s", p->conf.mtu,
 				   devname, rte_strerror(-ret));
 			goto close;
 		}
@@ -227,7 +214,7 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	if (p->conf.has_mac) {
 		ret = rte_eth_dev_default_mac_addr_set(p->eth_port, &p->conf.mac);
 		if (ret != 0) {
-			ret = fail(err, len, ret, "cannot set mac on %s: %s", devname,
+			ret = vsw_errf(err, len, ret, "cannot set mac on %s: %s", devname,
 				   rte_strerror(-ret));
 			goto close;
 		}
@@ -236,14 +223,14 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	socket = rte_eth_dev_socket_id(p->eth_port);
 	pool = pool_for(socket);
 	if (pool == NULL) {
-		ret = fail(err, len, -ENOMEM, "no mbuf pool for socket %d", socket);
+		ret = vsw_errf(err, len, -ENOMEM, "no mbuf pool for socket %d", socket);
 		goto close;
 	}
 	for (q = 0; q < p->conf.n_rxq; q++) {
 		ret = rte_eth_rx_queue_setup(p->eth_port, q, nb_rxd, 
 					     (unsigned int)socket, NULL, pool);
 		if (ret != 0) {
-			ret = fail(err, len, ret, "rx queue %u setup on %s: %s", q, devname,
+			ret = vsw_errf(err, len, ret, "rx queue %u setup on %s: %s", q, devname,
 				   rte_strerror(-ret));
 			goto close;
 		}
@@ -251,7 +238,7 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	for (q = 0; q < n_txq; q++) {
 		ret = rte_eth_tx_queue_setup(p->eth_port, q, nb_txd, (unsigned int)socket, NULL);
 		if (ret != 0) {
-			ret = fail(err, len, ret, "tx queue %u setup on %s: %s", q, devname,
+			ret = vsw_errf(err, len, ret, "tx queue %u setup on %s: %s", q, devname,
 				   rte_strerror(-ret));
 			goto close;
 		}
@@ -262,7 +249,7 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 			 rte_strerror(-ret));
 	ret = rte_eth_dev_start(p->eth_port);
 	if (ret != 0) {
-		ret = fail(err, len, ret, "cannot start %s: %s", devname, rte_strerror(-ret));
+		ret = vsw_errf(err, len, ret, "cannot start %s: %s", devname, rte_strerror(-ret));
 		goto close;
 	}
 	p->open = true;

@@ -2,28 +2,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vsw_util.h"
 #include "vsw_state.h"
 
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 int
 vsw_state_load(const char *path, json_t **root, char *err, size_t len)
@@ -35,40 +22,40 @@ vsw_state_load(const char *path, json_t **root, char *err, size_t len)
 
 	if (stat(path, &st) != 0) {
 		if (errno == ENOENT)
-			return errf(err, len, -ENOENT, "state file %s does not exist", path);
-		return errf(err, len, -errno, "cannot read state file %s: %s", path,
+			return vsw_errf(err, len, -ENOENT, "state file %s does not exist", path);
+		return vsw_errf(err, len, -errno, "cannot read state file %s: %s", path,
 			    strerror(errno));
 	}
 	if (!S_ISREG(st.st_mode))
-		return errf(err, len, -EINVAL, "state file %s is not a regular file", path);
+		return vsw_errf(err, len, -EINVAL, "state file %s is not a regular file", path);
 	if (st.st_size == 0)
-		return errf(err, len, -EINVAL, "state file %s is empty (truncated?)", path);
+		return vsw_errf(err, len, -EINVAL, "state file %s is empty (truncated?)", path);
 	if (access(path, R_OK) != 0)
-		return errf(err, len, -errno, "cannot read state file %s: %s", path,
+		return vsw_errf(err, len, -errno, "cannot read state file %s: %s", path,
 			    strerror(errno));
 	r = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (r == NULL)
-		return errf(err, len, -EINVAL, "state file %s is corrupt: line %d column %d: %s",
+		return vsw_errf(err, len, -EINVAL, "state file %s is corrupt: line %d column %d: %s",
 			    path, jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(r)) {
 		json_decref(r);
-		return errf(err, len, -EINVAL, "state file %s: top level is not an object", path);
+		return vsw_errf(err, len, -EINVAL, "state file %s: top level is not an object", path);
 	}
 	fmt = json_string_value(json_object_get(r, "format"));
 	if (fmt == NULL || strcmp(fmt, "vsw-state") != 0) {
 		json_decref(r);
-		return errf(err, len, -EINVAL, "state file %s: not a vsw state file (no "
+		return vsw_errf(err, len, -EINVAL, "state file %s: not a vsw state file (no "
 			    "\"format\": \"vsw-state\")", path);
 	}
 	v = json_object_get(r, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != VSW_STATE_VERSION) {
 		json_decref(r);
-		return errf(err, len, -EINVAL, "state file %s: unsupported version (want %d)",
+		return vsw_errf(err, len, -EINVAL, "state file %s: unsupported version (want %d)",
 			    path, VSW_STATE_VERSION);
 	}
 	if (!json_is_array(json_object_get(r, "bridges"))) {
 		json_decref(r);
-		return errf(err, len, -EINVAL, "state file %s: \"bridges\" is not a list", path);
+		return vsw_errf(err, len, -EINVAL, "state file %s: \"bridges\" is not a list", path);
 	}
 	*root = r;
 	return 0;
@@ -84,14 +71,14 @@ vsw_state_save(const char *path, const json_t *root, char *err, size_t len)
 	int fd, dfd, ret = 0;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return errf(err, len, -ENAMETOOLONG, "state path too long");
+		return vsw_errf(err, len, -ENAMETOOLONG, "state path too long");
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL)
-		return errf(err, len, -ENOMEM, "cannot serialize state");
+		return vsw_errf(err, len, -ENOMEM, "cannot serialize state");
 	n = strlen(text);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		ret = errf(err, len, -errno, "cannot write %s: %s", tmp, strerror(errno));
+		ret = vsw_errf(err, len, -errno, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	while (off < n) {
@@ -99,16 +86,16 @@ vsw_state_save(const char *path, const json_t *root, char *err, size_t len)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = errf(err, len, -errno, "write %s: %s", tmp, strerror(errno));
+			ret = vsw_errf(err, len, -errno, "write %s: %s", tmp, strerror(errno));
 			break;
 		}
 		off += (size_t)w;
 	}
 	if (ret == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) != 0))
-		ret = errf(err, len, -errno, "fsync %s: %s", tmp, strerror(errno));
+		ret = vsw_errf(err, len, -errno, "fsync %s: %s", tmp, strerror(errno));
 	close(fd);
 	if (ret == 0 && rename(tmp, path) != 0)
-		ret = errf(err, len, -errno, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		ret = vsw_errf(err, len, -errno, "rename %s -> %s: %s", tmp, path, strerror(errno));
 	if (ret != 0) {
 		unlink(tmp);
 		goto out;
