@@ -271,8 +271,8 @@ def run_one(system, size, seconds, inflight, workdir):
     sfx = ",server=1" if gen_server else ""
     gen = Testpmd([f"--lcores=0@{SWITCH_CPU},1@{GEN_CPU}", "--no-pci", "--in-memory",
                    "--single-file-segments", "-m", "512",
-                   f"--vdev=net_virtio_user0,path={socks[0]},mac={MAC0}{sfx}",
-                   f"--vdev=net_virtio_user1,path={socks[1]},mac={MAC1}{sfx}",
+                   f"--vdev=net_virtio_user0,path={socks[0]},mac={MAC0},queue_size=1024{sfx}",
+                   f"--vdev=net_virtio_user1,path={socks[1]},mac={MAC1},queue_size=1024{sfx}",
                    "--", "-i", "--nb-cores=1", "--forward-mode=mac",
                    f"--eth-peer=0,{MAC1}", f"--eth-peer=1,{MAC0}", f"--txpkts={size}",
                    "--record-core-cycles", "--total-num-mbufs=16384"], run / "gen.log")
@@ -485,7 +485,8 @@ def main():
     ap.add_argument("--sizes", default="64,1518")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=5)
-    ap.add_argument("--inflight", type=int, default=8)
+    ap.add_argument("--inflight", type=int, default=8,
+                    help="bursts of 32 frames per port sent by 'start tx_first N'")
     ap.add_argument("--out", default=None)
     ap.add_argument("--macs", default=None,
                     help="MAC-scale mode: comma list of MACs per side, e.g. 2,1000,65536,1000000")
