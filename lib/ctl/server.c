@@ -108,14 +108,14 @@ client_flush(struct vsw_ctl_server *s, struct client *c)
 }
 
 static void
-client_error(struct client *c, const char *msg)
+client_error(struct client *c, const char *msg, int errnum)
 {
 	char line[256];
 	int n;
 
 	n = snprintf(line, sizeof(line),
 		     "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\","
-		     "\"data\":{\"errno\":%d}}}\n", VSW_RPC_INVALID_REQUEST, msg, EACCES);
+		     "\"data\":{\"errno\":%d}}}\n", VSW_RPC_INVALID_REQUEST, msg, errnum);
 	client_queue(c, line, (size_t)n);
 	c->closing = true;
 }
@@ -172,7 +172,7 @@ do_accept(struct vsw_ctl_server *s)
 			continue;
 		}
 		if (!peer_allowed(s, fd)) {
-			client_error(c, "permission denied");
+			client_error(c, "permission denied", EACCES);
 			if (client_flush(s, c) < 0)
 				client_close(s, c);
 		}
@@ -192,6 +192,11 @@ process_lines(struct vsw_ctl_server *s, struct client *c)
 		if (nl == NULL)
 			break;
 		len = (size_t)(nl - (c->in + start));
+		if (len > VSW_CTL_MAX_LINE) {
+			client_error(c, "request line longer than 1 MiB", EMSGSIZE);
+			c->in_len = 0;
+			return;
+		}
 		if (len > 0 && c->in[start + len - 1] == '\r')
 			len--;
 		if (len > 0) {
@@ -220,7 +225,7 @@ client_read(struct vsw_ctl_server *s, struct client *c)
 			if (cap > VSW_CTL_MAX_LINE + 8192)
 				cap = VSW_CTL_MAX_LINE + 8192;
 			if (cap <= c->in_len) {
-				client_error(c, "request line longer than 1 MiB");
+				client_error(c, "request line longer than 1 MiB", EMSGSIZE);
 				c->in_len = 0;
 				return 0;
 			}
@@ -245,7 +250,7 @@ client_read(struct vsw_ctl_server *s, struct client *c)
 		if (c->closing)
 			return 0;
 		if (c->in_len > VSW_CTL_MAX_LINE) {
-			client_error(c, "request line longer than 1 MiB");
+			client_error(c, "request line longer than 1 MiB", EMSGSIZE);
 			c->in_len = 0;
 			return 0;
 		}
