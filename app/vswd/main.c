@@ -72,15 +72,26 @@ usage(FILE *f)
 		"-a 0000:01:00.0). Documentation: README.md, docs/.\n");
 }
 
-/* EAL wants char *; our literals are const. */
+/* EAL wants char *; our literals are const. The copies are freed at exit. */
+static char *owned[MAX_EAL_ARGS];
+static unsigned int n_owned;
+
 static char *
 arg(const char *s)
 {
 	char *d = strdup(s);
 
-	if (d == NULL)
+	if (d == NULL || n_owned == MAX_EAL_ARGS)
 		abort();
+	owned[n_owned++] = d;
 	return d;
+}
+
+static void
+free_args(void)
+{
+	while (n_owned > 0)
+		free(owned[--n_owned]);
 }
 
 static void
@@ -473,6 +484,7 @@ main(int argc, char **argv)
 	vswd_shutdown(sw);
 	unlink(o.pidfile);
 	rte_eal_cleanup();
+	free_args();
 	return 0;
 
 fail_stop:
@@ -481,5 +493,6 @@ fail_stop:
 fail:
 	report_ready(&ready_fd, 1);
 	rte_eal_cleanup();
+	free_args();
 	return 1;
 }

@@ -380,7 +380,8 @@ vsw_fdb_age_cb(struct vsw_fdb *fdb, uint32_t now, vsw_fdb_aged_cb_t cb, void *ar
 		if (!e->in_use || e->is_static)
 			continue;
 		/* last_seen is written by PMDs; read it once. */
-		if (now - *(volatile uint32_t *)&e->last_seen >= fdb->aging) {
+		/* Strictly older: with whole seconds, an entry lives aging to aging+1 s. */
+		if (now - *(volatile uint32_t *)&e->last_seen > fdb->aging) {
 			if (cb != NULL)
 				cb(arg, e);
 			remove_idx(fdb, i);

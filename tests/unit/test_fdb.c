@@ -233,9 +233,14 @@ aging(void **state)
 	assert_int_equal(vsw_fdb_add_static(fdb, &s, 1, 0), 0);
 	assert_int_equal(fdb->port_count[1], 2);
 
+	/*
+	 * Ages are whole seconds: an entry goes when strictly older than the
+	 * aging time, so it lives at least `aging` seconds (never less).
+	 */
 	assert_int_equal(vsw_fdb_age(fdb, 399), 0);
+	assert_int_equal(vsw_fdb_age(fdb, 400), 0);
 	assert_int_equal(fdb->n_entries, 3);
-	assert_int_equal(vsw_fdb_age(fdb, 400), 1);
+	assert_int_equal(vsw_fdb_age(fdb, 401), 1);
 	assert_int_equal(fdb->stats.aged, 1);
 	assert_int_equal(fdb->n_entries, 2);
 	assert_int_equal(fdb->port_count[1], 1);
@@ -246,8 +251,8 @@ aging(void **state)
 	assert_true(bulk1(fdb, &b, &data));
 	vsw_fdb_touch(fdb, data, 500);
 	assert_int_equal(vsw_fdb_age(fdb, 550), 0);
-	assert_int_equal(vsw_fdb_age(fdb, 799), 0);
-	assert_int_equal(vsw_fdb_age(fdb, 800), 1);
+	assert_int_equal(vsw_fdb_age(fdb, 800), 0);
+	assert_int_equal(vsw_fdb_age(fdb, 801), 1);
 	assert_int_equal(fdb->stats.aged, 2);
 	assert_false(bulk1(fdb, &b, NULL));
 	assert_int_equal(fdb->port_count[1], 0);
