@@ -49,6 +49,7 @@ conn_close(struct conn *c)
 	c->out = NULL;
 	c->fd = -1;
 	c->in_len = c->out_len = c->out_off = 0;
+	c->in[0] = '\0';	/* The next client must not see this one's request. */
 }
 
 int
@@ -292,10 +293,9 @@ vswd_metrics_poll(void)
 				conn_close(c);
 				continue;
 			}
-			if (n > 0) {
+			if (n > 0)
 				c->in_len += (size_t)n;
-				c->in[c->in_len] = '\0';
-			}
+			c->in[c->in_len] = '\0';
 			if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL ||
 			    c->in_len >= sizeof(c->in) - 1)
 				respond(c);
