@@ -7,6 +7,8 @@
 #   3. integration tests (pytest: the real vswd with real DPDK peers)
 #   4. the same unit and integration tests again on an
 #      AddressSanitizer + UndefinedBehaviorSanitizer build (VSW_ASAN=0 skips)
+#   5. 30 s of libFuzzer on the control request handling
+#      (VSW_FUZZ_SECONDS=N to change, 0 skips)
 # Extra arguments go to pytest (e.g. -k vhost, -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +36,29 @@ if [ "${VSW_ASAN:-1}" != "0" ]; then
     echo "== integration tests (sanitizers)"
     VSW_BUILD="$PWD/$ASAN_BUILD" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
         tests/integration "$@"
+fi
+if [ "${VSW_FUZZ_SECONDS:-30}" != "0" ]; then
+    FUZZ_BUILD=${VSW_FUZZ_BUILD:-build-fuzz}
+    echo "== fuzzing the control request handling for ${VSW_FUZZ_SECONDS:-30} s (libFuzzer)"
+    if [ ! -f "$FUZZ_BUILD/build.ninja" ]; then
+        CC=clang meson setup "$FUZZ_BUILD" -Dfuzz=true -Db_sanitize=address,undefined \
+            -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+    fi
+    ninja -C "$FUZZ_BUILD" tests/fuzz_ctl >/dev/null
+    corpus=$(mktemp -d)
+    cp tests/fuzz/corpus/* "$corpus"/
+    set +e
+    "$FUZZ_BUILD"/tests/fuzz_ctl -max_total_time="${VSW_FUZZ_SECONDS:-30}" -max_len=65536 \
+        -print_final_stats=1 -artifact_prefix="$corpus/" "$corpus" > "$corpus.log" 2>&1
+    rc=$?
+    set -e
+    grep -E "^stat::(number_of_executed_units|new_units_added)" "$corpus.log" || true
+    if [ $rc -ne 0 ]; then
+        tail -60 "$corpus.log"
+        echo "fuzz_ctl failed (exit $rc); the input is in $corpus"
+        exit 1
+    fi
+    rm -f "$corpus.log"
+    rm -rf "$corpus"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"
