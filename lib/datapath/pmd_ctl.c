@@ -4,9 +4,11 @@
  * publication (see vsw_dp.h for the handshake).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -109,7 +111,22 @@ vsw_dp_stop(void)
 void
 vsw_dp_sync(void)
 {
-	rte_rcu_qsbr_synchronize(vsw_qsbr, RTE_QSBR_THRID_INVALID);
+	uint64_t token = rte_rcu_qsbr_start(vsw_qsbr);
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_get_tsc_cycles(), next = t0 + hz;
+
+	/*
+	 * Wait for every online PMD to pass a quiescent state. This normally
+	 * takes one loop iteration (microseconds); a PMD stuck in a driver
+	 * would hold up the control plane, so say so every second.
+	 */
+	while (rte_rcu_qsbr_check(vsw_qsbr, token, false) == 0) {
+		rte_pause();
+		if (rte_get_tsc_cycles() >= next) {
+			DP_LOG(WARNING, "PMDs have not passed a quiescent state for %" PRIu64
+			       " s; configuration change waiting", (next - t0) / hz);
+			next += hz;
+		}
+	}
 }
 
 struct vsw_dp_conf *
