@@ -42,6 +42,7 @@ struct options {
 	char pidfile[4096];
 	char group[64];
 	char metrics[128];
+	char vhost_dirs[4096];
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -64,6 +65,7 @@ usage(FILE *f)
 		"  --log-level LEVEL   EAL log level, e.g. info, debug, vsw.*:debug\n"
 		"  --group NAME        group allowed to use the control socket\n"
 		"  --metrics ADDR:PORT serve Prometheus metrics (off by default)\n"
+		"  --vhost-dir DIR[:DIR] only allow vhost-user sockets in these directories\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -259,6 +261,7 @@ main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "metrics", required_argument, NULL, 'x' },
+		{ "vhost-dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -300,6 +303,7 @@ main(int argc, char **argv)
 		case 'P': snprintf(o.pidfile, sizeof(o.pidfile), "%s", optarg); break;
 		case 'f': o.foreground = true; break;
 		case 'x': snprintf(o.metrics, sizeof(o.metrics), "%s", optarg); break;
+		case 'D': snprintf(o.vhost_dirs, sizeof(o.vhost_dirs), "%s", optarg); break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -324,6 +328,8 @@ main(int argc, char **argv)
 		}
 		gid = g->gr_gid;
 	}
+	/* Sockets and files we create: no access for others. */
+	umask(0007);
 	if (mkdir_p(o.rundir) < 0) {
 		fprintf(stderr, "vswd: cannot create run directory %s: %s\n", o.rundir,
 			strerror(errno));
@@ -428,6 +434,7 @@ main(int argc, char **argv)
 	sw->n_mbufs = o.mbufs;
 	snprintf(sw->state_path, sizeof(sw->state_path), "%s", o.state);
 	snprintf(sw->rundir, sizeof(sw->rundir), "%s", o.rundir);
+	snprintf(sw->vhost_dirs, sizeof(sw->vhost_dirs), "%s", o.vhost_dirs);
 
 	ret = vsw_dp_init(lcores, (unsigned int)n_pmd);
 	if (ret < 0) {

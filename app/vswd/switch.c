@@ -8,6 +8,7 @@
  * PMDs), release what only the old snapshot used, then save the state file.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,6 +587,36 @@ check_conflicts(struct vsw_switch *sw, const struct vsw_port_conf *c, const stru
 }
 
 /*
+ * With --vhost-dir, a vhost-user socket must be directly inside one of the
+ * allowed directories (or the run directory): its directory, resolved
+ * (symlinks, ".."), must be one of them, and its file name must be plain.
+ */
+static int
+check_vhost_dir(struct vsw_switch *sw, const char *path, char *err, size_t len)
+{
+	char dir[VSW_PATH_MAX], real[PATH_MAX], allowed[PATH_MAX], list[8200];
+	const char *base = strrchr(path, '/');
+	char *tok, *save = NULL;
+
+	if (sw->vhost_dirs[0] == '\0')
+		return 0;
+	if (base == NULL || base[1] == '\0' || strcmp(base + 1, ".") == 0 ||
+	    strcmp(base + 1, "..") == 0)
+		return vsw_errf(err, len, -EINVAL, "bad socket path %s", path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
+	if (realpath(dir[0] != '\0' ? dir : "/", real) == NULL)
+		return vsw_errf(err, len, -ENOENT, "directory of socket %s does not exist", path);
+	/* The run directory (where default sockets go) is always allowed. */
+	snprintf(list, sizeof(list), "%s:%s", sw->rundir, sw->vhost_dirs);
+	for (tok = strtok_r(list, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save))
+		if (realpath(tok, allowed) != NULL && strcmp(allowed, real) == 0)
+			return 0;
+	return vsw_errf(err, len, -EACCES,
+			"socket %s is outside the allowed vhost directories (%s)", path,
+			sw->vhost_dirs);
+}
+
+/*
  * Add a port. With keep_failed (state restore), a device that does not
  * start is kept in the configuration in the failed state.
  */
@@ -609,6 +640,11 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	ret = check_conflicts(sw, c, NULL, err, len);
 	if (ret < 0)
 		return ret;
+	if (c->type != VSW_PORT_DPDK) {
+		ret = check_vhost_dir(sw, c->path, err, len);
+		if (ret < 0)
+			return ret;
+	}
 	for (slot = 0; slot < VSW_MAX_PORTS; slot++)
 		if (sw->ports[slot] == NULL)
 			break;

@@ -38,6 +38,7 @@ struct vsw_switch {
 	unsigned int n_mbufs;				/**< Per pool. */
 	char state_path[4096];				/**< State file. */
 	char rundir[4096];				/**< Default socket dir. */
+	char vhost_dirs[4096];				/**< Allowed socket dirs, ':'-separated; "" = any. */
 	bool restoring;					/**< No saves while loading. */
 	uint32_t fdb_seq;				/**< Unique fdb names. */
 	uint64_t learn_dropped;				/**< Stale learn requests. */
