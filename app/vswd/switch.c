@@ -859,6 +859,7 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	struct vsw_port *p;
 	unsigned int i, j;
 	char mac[24];
+	uint16_t mtu;
 
 	(void)args, (void)err, (void)len;
 	bridges = json_array();
@@ -883,11 +884,14 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 				if (rte_eth_macaddr_get(p->eth_port, &a) == 0)
 					mac_str(&a, mac, sizeof(mac));
 			}
+			mtu = p->conf.mtu;
+			if (mtu == 0 && p->open)
+				rte_eth_dev_get_mtu(p->eth_port, &mtu);
 			jp = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:I}",
 				       "name", p->conf.name,
 				       "type", vsw_port_type_name(p->conf.type),
 				       "path", p->conf.path, "devargs", p->conf.devargs,
-				       "n_rxq", p->conf.n_rxq, "mtu", p->conf.mtu, "mac", mac,
+				       "n_rxq", p->conf.n_rxq, "mtu", mtu, "mac", mac,
 				       "state", port_state(p), "error", p->error,
 				       "link_changes", p->link_changes,
 				       "state_since", (json_int_t)p->link_since);

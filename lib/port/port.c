@@ -196,6 +196,12 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 			   info.max_tx_queues, n_txq);
 		goto remove;
 	}
+	/*
+	 * Some drivers (net_tap) want as many tx as rx queues: give them the
+	 * extra tx queues when the device has them; PMDs use the first n_txq.
+	 */
+	if (p->conf.n_rxq > n_txq && p->conf.n_rxq <= info.max_tx_queues)
+		n_txq = p->conf.n_rxq;
 	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_configure(p->eth_port, p->conf.n_rxq, n_txq, &conf);
 	if (ret != 0) {
