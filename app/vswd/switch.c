@@ -8,6 +8,7 @@
  * PMDs), release what only the old snapshot used, then save the state file.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,39 @@ event(uint32_t level, const char *fmt, ...)
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
 	rte_log(level, vswd_logtype, "VSWD: %s\n", e->text);
+}
+
+/*
+ * MAC events (learned, moved, refused) are rate-limited: at most
+ * MAC_EVENTS_PER_S a second reach the log and the ring; the rest are
+ * counted and reported once, so a MAC flood or a flapping MAC cannot
+ * drown the log or starve the control thread.
+ */
+#define MAC_EVENTS_PER_S 100
+
+static uint32_t mac_ev_sec;		/* Second of the current budget. */
+static uint32_t mac_ev_used;		/* Events logged in it. */
+static uint64_t mac_ev_suppressed;	/* Events dropped in it. */
+
+static bool
+mac_event_allowed(void)
+{
+	uint32_t now = vsw_now();
+
+	if (now != mac_ev_sec) {
+		if (mac_ev_suppressed != 0)
+			event(RTE_LOG_NOTICE, "%" PRIu64 " MAC events not logged in the last "
+			      "second (limit %d/s)", mac_ev_suppressed, MAC_EVENTS_PER_S);
+		mac_ev_sec = now;
+		mac_ev_used = 0;
+		mac_ev_suppressed = 0;
+	}
+	if (mac_ev_used < MAC_EVENTS_PER_S) {
+		mac_ev_used++;
+		return true;
+	}
+	mac_ev_suppressed++;
+	return false;
 }
 
 /* ---------------------------------------------------------------- rates */
@@ -1461,7 +1495,9 @@ drain_learn(struct vsw_switch *sw)
 {
 	struct vsw_learn_req req[256];
 	enum vsw_fdb_learn_result r;
+	const struct vsw_fdb_entry *e;
 	const struct vsw_port *p;
+	uint16_t old;
 	struct vsw_bridge *b;
 	unsigned int n, i, rounds;
 	uint32_t now = vsw_now();
@@ -1480,18 +1516,25 @@ drain_learn(struct vsw_switch *sw)
 				continue;
 			}
 			b = &sw->bridges[req[i].bridge];
+			old = VSW_NO_SLOT;
+			if (vsw_fdb_lookup(b->fdb, &req[i].key, &e) == 0)
+				old = e->port;
 			r = vsw_fdb_learn(b->fdb, &req[i].key, req[i].slot, now);
-			if (r == VSW_FDB_MOVED || r == VSW_FDB_LEARNED) {
-				mac_str(&req[i].key.mac, mac, sizeof(mac));
-				event(r == VSW_FDB_MOVED ? RTE_LOG_INFO : RTE_LOG_DEBUG,
-				      "%s: %s %s port %s", b->name, mac,
-				      r == VSW_FDB_MOVED ? "moved to" : "learned on", p->conf.name);
-			} else if (r == VSW_FDB_PORT_LIMIT || r == VSW_FDB_TABLE_FULL) {
-				mac_str(&req[i].key.mac, mac, sizeof(mac));
+			if (r == VSW_FDB_REFRESHED || r == VSW_FDB_STATIC || !mac_event_allowed())
+				continue;
+			mac_str(&req[i].key.mac, mac, sizeof(mac));
+			if (r == VSW_FDB_MOVED)
+				event(RTE_LOG_INFO, "%s: %s moved from port %s to port %s", b->name,
+				      mac, old < VSW_MAX_PORTS && sw->ports[old] != NULL ?
+				      sw->ports[old]->conf.name : "?", p->conf.name);
+			else if (r == VSW_FDB_LEARNED)
+				event(RTE_LOG_DEBUG, "%s: %s learned on port %s", b->name, mac,
+				      p->conf.name);
+			else
 				event(RTE_LOG_DEBUG, "%s: %s on port %s not learned: %s", b->name,
 				      mac, p->conf.name, r == VSW_FDB_PORT_LIMIT ?
-				      "port at its MAC limit" : "table full");
-			}
+				      "port at its MAC limit" : r == VSW_FDB_TABLE_FULL ?
+				      "table full" : "hash error");
 		}
 	}
 }

@@ -64,6 +64,12 @@ def test_drop_stats_events_rates_top(vswd):
     assert levels["vsw.fdb"] == "debug"
     rc, err = vswd.ctl_fail("log-level", "loud")
     assert rc == 1 and "bad level" in err
+    # A move names both ports.
+    b.send([vswlib.frame(mac(9), mac(1), 999)])
+    vswd.wait_learned({mac(1): "pb"})
+    ev = [e["event"] for e in vswd.ctl("events", "count=10")]
+    assert any("%s moved from port pa to port pb" % mac(1) in e for e in ev), ev
+    a.recv(1, timeout=2)
     top = subprocess.run([vswlib.VSWCTL, "--ctl", vswd.ctl_path, "top", "iterations=1"],
                          capture_output=True, text=True, timeout=20)
     assert top.returncode == 0, top.stderr
