@@ -457,6 +457,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vswd: %s\n", err);
 		goto fail_stop;
 	}
+	vswd_fdb_restore(sw);
 	srv = vsw_ctl_server_create(o.ctl, gid, vswd_cmds, vswd_n_cmds, sw, err, sizeof(err));
 	if (srv == NULL) {
 		fprintf(stderr, "vswd: %s\n", err);
@@ -488,6 +489,7 @@ main(int argc, char **argv)
 	vsw_ctl_server_destroy(srv);
 	vswd_metrics_close();
 	vsw_dp_stop();
+	vswd_fdb_save(sw);
 	vswd_shutdown(sw);
 	unlink(o.pidfile);
 	rte_eal_cleanup();

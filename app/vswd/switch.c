@@ -8,6 +8,7 @@
  * PMDs), release what only the old snapshot used, then save the state file.
  */
 #include <errno.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1757,6 +1758,109 @@ vswd_restore(struct vsw_switch *sw, char *err, size_t len)
 	if (ret == 0)
 		SW_LOG(INFO, "configuration restored from %s", sw->state_path);
 	return ret;
+}
+
+/*
+ * Warm restart: on a graceful stop the learned MACs are saved next to the
+ * state file (STATE.fdb); the next start puts them back once the ports are
+ * there, so traffic resumes without a flood-and-relearn storm. The file is
+ * removed once read: after a crash (no save) nothing stale comes back.
+ */
+static void
+fdb_file(const struct vsw_switch *sw, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.fdb", sw->state_path);
+}
+
+void
+vswd_fdb_save(struct vsw_switch *sw)
+{
+	json_t *root, *bridges, *entries;
+	const struct vsw_fdb_entry *e;
+	char path[4200], mac[24], err[256];
+	unsigned int i, j, n = 0;
+	uint32_t now = vsw_now();
+
+	if (sw->state_path[0] == '\0')
+		return;
+	fdb_file(sw, path, sizeof(path));
+	root = json_pack("{s:s,s:i,s:I}", "format", "vsw-fdb", "version", 1, "saved_at",
+			 (json_int_t)time(NULL));
+	bridges = json_array();
+	for (i = 0; i < VSW_MAX_BRIDGES; i++) {
+		if (!sw->bridges[i].used)
+			continue;
+		entries = json_array();
+		for (j = 0; j < sw->bridges[i].fdb->capacity; j++) {
+			e = &sw->bridges[i].fdb->entries[j];
+			if (!e->in_use || e->is_static || sw->ports[e->port] == NULL)
+				continue;
+			mac_str(&e->key.mac, mac, sizeof(mac));
+			json_array_append_new(entries, json_pack(
+				"{s:s,s:i,s:s,s:i}", "mac", mac, "vlan", e->key.vlan, "port",
+				sw->ports[e->port]->conf.name, "age", now - e->last_seen));
+			n++;
+		}
+		json_array_append_new(bridges, json_pack("{s:s,s:o}", "name",
+							 sw->bridges[i].name, "entries", entries));
+	}
+	json_object_set_new(root, "bridges", bridges);
+	if (vsw_state_save(path, root, err, sizeof(err)) == 0)
+		event(RTE_LOG_INFO, "saved %u learned MACs to %s for a warm restart", n, path);
+	else
+		SW_LOG(WARNING, "cannot save learned MACs: %s", err);
+	json_decref(root);
+}
+
+void
+vswd_fdb_restore(struct vsw_switch *sw)
+{
+	const json_t *jb, *je;
+	struct vsw_fdb_key k;
+	struct vsw_bridge *b;
+	struct vsw_port *p;
+	json_error_t jerr;
+	char path[4200];
+	unsigned int n = 0, skipped = 0;
+	json_int_t age, saved_at;
+	size_t i, j;
+	json_t *root;
+
+	if (sw->state_path[0] == '\0')
+		return;
+	fdb_file(sw, path, sizeof(path));
+	root = json_load_file(path, 0, &jerr);
+	if (root == NULL)
+		return;
+	unlink(path);
+	if (strcmp(json_string_value(json_object_get(root, "format")) ?: "", "vsw-fdb") != 0) {
+		SW_LOG(WARNING, "%s is not a vsw learned-MAC file; ignored", path);
+		json_decref(root);
+		return;
+	}
+	saved_at = json_integer_value(json_object_get(root, "saved_at"));
+	json_array_foreach(json_object_get(root, "bridges"), i, jb) {
+		b = find_bridge(sw, json_string_value(json_object_get(jb, "name")) ?: "");
+		json_array_foreach(json_object_get(jb, "entries"), j, je) {
+			p = find_port(sw, json_string_value(json_object_get(je, "port")) ?: "");
+			age = json_integer_value(json_object_get(je, "age")) +
+			      ((json_int_t)time(NULL) - saved_at);
+			memset(&k, 0, sizeof(k));
+			k.vlan = (uint16_t)json_integer_value(json_object_get(je, "vlan"));
+			/* Only entries that would still be alive, on ports still there. */
+			if (b == NULL || p == NULL || p->bridge != b->idx || age < 0 ||
+			    age > (json_int_t)b->aging ||
+			    vsw_mac_parse(json_string_value(json_object_get(je, "mac")), &k.mac) < 0 ||
+			    vsw_fdb_learn(b->fdb, &k, p->slot, vsw_now()) != VSW_FDB_LEARNED) {
+				skipped++;
+				continue;
+			}
+			n++;
+		}
+	}
+	json_decref(root);
+	event(RTE_LOG_INFO, "warm restart: %u learned MACs restored from %s (%u skipped)", n,
+	      path, skipped);
 }
 
 void

@@ -51,6 +51,8 @@ extern const size_t vswd_n_cmds;
 struct rte_mempool *vswd_pool_for(int socket);
 int vswd_restore(struct vsw_switch *sw, char *err, size_t len);
 void vswd_shutdown(struct vsw_switch *sw);
+void vswd_fdb_save(struct vsw_switch *sw);
+void vswd_fdb_restore(struct vsw_switch *sw);
 void vswd_tick(struct vsw_switch *sw, uint64_t now_ms);
 int vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_t max_macs,
 		    uint32_t port_max_macs, char *err, size_t len);
