@@ -230,6 +230,17 @@ conf_free(struct vsw_dp_conf *c)
 	free(c);
 }
 
+/* Longest frame a port may send: its MTU plus Ethernet header and one tag. */
+static uint32_t
+port_max_len(const struct vsw_port *p)
+{
+	uint16_t mtu = p->conf.mtu;
+
+	if (mtu == 0 && rte_eth_dev_get_mtu(p->eth_port, &mtu) != 0)
+		mtu = RTE_ETHER_MTU;
+	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+}
+
 /* Build and publish the snapshot of the current registry. */
 static int
 publish(struct vsw_switch *sw)
@@ -264,6 +275,7 @@ publish(struct vsw_switch *sw)
 		if (p == NULL || !p->open)
 			continue;
 		c->ports[i].eth_port = p->eth_port;
+		c->ports[i].max_len = port_max_len(p);
 		c->ports[i].bridge = p->bridge;
 		c->ports[i].gen = p->gen;
 		c->ports[i].valid = 1;

@@ -83,6 +83,28 @@ tx_enqueue(struct vsw_pmd *pmd, uint16_t slot, struct rte_mbuf *m)
 	pmd->txcnt[slot] = c + 1;
 }
 
+/* Drop (and count) frames longer than the output port allows. */
+static inline uint16_t
+drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw_port_ctrs *oc)
+{
+	uint16_t i, k;
+
+	for (i = 0; i < cnt; i++)
+		if (unlikely(bufs[i]->pkt_len > max_len))
+			break;
+	if (likely(i == cnt))
+		return cnt;
+	for (k = i; i < cnt; i++) {
+		if (bufs[i]->pkt_len > max_len) {
+			rte_pktmbuf_free(bufs[i]);
+			oc->drops[VSW_DROP_MTU_EXCEEDED]++;
+		} else {
+			bufs[k++] = bufs[i];
+		}
+	}
+	return k;
+}
+
 static inline void
 tx_flush(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf)
 {
@@ -102,6 +124,7 @@ tx_flush(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf)
 			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
 			continue;
 		}
+		cnt = drop_oversize(bufs, cnt, conf->ports[slot].max_len, oc);
 		if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
 			     VSW_CAPTURE_TX))
 			capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
@@ -135,7 +158,7 @@ flood(struct vsw_pmd *pmd, const struct vsw_dp_bridge *br, uint16_t in_slot,
 		return;
 	}
 	if (n_out > 1)
-		rte_mbuf_refcnt_update(m, (int16_t)(n_out - 1));
+		rte_pktmbuf_refcnt_update(m, (int16_t)(n_out - 1));	/* every segment */
 	for (i = 0; i < br->n_ports; i++)
 		if (br->ports[i] != in_slot)
 			tx_enqueue(pmd, br->ports[i], m);

@@ -43,6 +43,7 @@ struct rte_rcu_qsbr;
 
 /** A port slot as the data path sees it. */
 struct vsw_dp_port {
+	uint32_t max_len;	/**< Longest frame it may send: MTU + 18 (header, one tag). */
 	uint16_t eth_port;	/**< ethdev port id. */
 	uint16_t bridge;	/**< Bridge index. */
 	uint16_t gen;		/**< Slot generation, to spot stale learn requests. */

@@ -26,6 +26,7 @@
 	_(NO_DEST, no_dest, "flooded frame with no other port in the bridge") \
 	_(TX_FULL, tx_full, "output queue full (guest not draining its ring)") \
 	_(PORT_DOWN, port_down, "output port down (no vhost peer, link down)") \
+	_(MTU_EXCEEDED, mtu_exceeded, "frame longer than the output port's MTU allows") \
 	_(NO_MBUF, no_mbuf, "no mbuf for a received frame")
 
 enum vsw_drop {

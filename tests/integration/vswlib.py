@@ -45,7 +45,7 @@ def source_dir():
         return REPO
 
 DROP_REASONS = ("runt", "invalid_src", "learn_limit", "same_port", "no_dest",
-                "tx_full", "port_down", "no_mbuf")
+                "tx_full", "port_down", "mtu_exceeded", "no_mbuf")
 
 _counter = itertools.count()
 
