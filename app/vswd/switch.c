@@ -954,7 +954,7 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	for (i = 0; i < vsw_n_pmds; i++)
 		json_array_append_new(pmds, json_pack("{s:i,s:i,s:i}", "lcore",
 						      vsw_pmds[i]->lcore, "cpu",
-						      rte_lcore_to_cpu_id((int)vsw_pmds[i]->lcore),
+						      vsw_lcore_cpu(vsw_pmds[i]->lcore),
 						      "rxqs", conf ? conf->poll[i].n_rxq : 0));
 	*res = json_pack("{s:o,s:o,s:o}", "bridges", bridges, "pmds", pmds, "mbuf",
 			 mbuf_json(sw));
@@ -1400,7 +1400,7 @@ cmd_pmd_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			(double)(pmd->busy_cycles + pmd->idle_cycles) : 0.0;
 		json_array_append_new(*res, json_pack(
 			"{s:i,s:i,s:I,s:I,s:I,s:f,s:f,s:i,s:I,s:I,s:I}", "lcore", pmd->lcore, "cpu",
-			rte_lcore_to_cpu_id((int)pmd->lcore), "packets", (json_int_t)pmd->packets,
+			vsw_lcore_cpu(pmd->lcore), "packets", (json_int_t)pmd->packets,
 			"busy_cycles", (json_int_t)pmd->busy_cycles, "idle_cycles",
 			(json_int_t)pmd->idle_cycles, "cycles_per_packet", cpp, "busy_pct", busy,
 			"rxqs", conf ? conf->poll[i].n_rxq : 0, "learn_queue_full",

@@ -88,9 +88,21 @@ vsw_dp_start(void)
 		}
 		vsw_pmds[i]->running = true;
 		DP_LOG(INFO, "PMD %u running on lcore %u (cpu %d)", i, vsw_pmds[i]->lcore,
-		       rte_lcore_to_cpu_id((int)vsw_pmds[i]->lcore));
+		       vsw_lcore_cpu(vsw_pmds[i]->lcore));
 	}
 	return 0;
+}
+
+int
+vsw_lcore_cpu(unsigned int lcore)
+{
+	rte_cpuset_t set = rte_lcore_cpuset(lcore);
+	int cpu;
+
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return -1;
 }
 
 void

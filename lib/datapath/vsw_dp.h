@@ -180,6 +180,9 @@ void vsw_dp_stop(void);
  */
 struct vsw_dp_conf *vsw_dp_publish(struct vsw_dp_conf *conf);
 
+/** The (first) CPU an lcore runs on, or -1. */
+int vsw_lcore_cpu(unsigned int lcore);
+
 /** Wait until every PMD has passed a quiescent state. */
 void vsw_dp_sync(void);
 
