@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Five-minute tour: install, build, reserve hugepages, start vswd, add a
+# Five-minute tour: install, build, reserve hugepages, start vswd, create a
 # bridge with two vhost-user ports, attach two DPDK testpmd "VMs" (virtio-user),
 # send traffic across the switch, print show / fdb-show / port-stats /
 # pmd-stats, and stop everything cleanly. Needs root.
@@ -39,10 +39,14 @@ say "vswd --rundir $RUN --pmd-cores $PMD_CPU -- --file-prefix=vsw-demo"
 vswd_pid=$(cat "$RUN/vswd.pid")
 echo "vswd running, pid $vswd_pid, log in $RUN/vswd.log"
 
-say "vswctl add-port br0 vm1 type=vhost-user"
-"$VSWCTL" add-port br0 vm1 type=vhost-user
-say "vswctl add-port br0 vm2 type=vhost-user"
-"$VSWCTL" add-port br0 vm2 type=vhost-user
+say "vswctl show   (the embedded default: one bridge, no ports)"
+"$VSWCTL" show
+say "vswctl add-br vms"
+"$VSWCTL" add-br vms
+say "vswctl add-port vms vm1 type=vhost-user"
+"$VSWCTL" add-port vms vm1 type=vhost-user
+say "vswctl add-port vms vm2 type=vhost-user"
+"$VSWCTL" add-port vms vm2 type=vhost-user
 
 say "dpdk-testpmd: two virtio-user NICs (52:54:00:00:00:01 on vm1, :02 on vm2), start tx_first"
 if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -ge 128 ]; then
@@ -61,7 +65,7 @@ gen_pid=$!
 sleep $((2 + SECS / 2 + 1))
 
 say "vswctl show";          "$VSWCTL" show
-say "vswctl fdb-show br0";  "$VSWCTL" fdb-show br0
+say "vswctl fdb-show vms";  "$VSWCTL" fdb-show vms
 say "vswctl port-stats";    "$VSWCTL" port-stats
 say "vswctl pmd-stats";     "$VSWCTL" pmd-stats
 wait "$gen_pid" || true
