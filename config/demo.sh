@@ -54,7 +54,10 @@ if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -ge 128 ]; then
 else
     GEN_MEM=(--no-huge -m 256 --file-prefix=vsw-demo-gen)
 fi
-( sleep 2; echo "start tx_first 8"; sleep "$SECS"; echo "stop"; sleep 1; echo "quit" ) |
+# Start sending once both virtio-user NICs are connected (vswd says "up").
+up() { [ "$("$VSWCTL" show | grep -cE '^ +vm[12] .* up ')" = 2 ]; }
+( for _ in $(seq 100); do up && break; sleep 0.2; done
+  echo "start tx_first 8"; sleep "$SECS"; echo "stop"; sleep 1; echo "quit" ) |
     dpdk-testpmd "${GEN_MEM[@]}" --no-pci --lcores "0@$GEN_CPU,1@$GEN_CPU" \
         --vdev "net_virtio_user0,path=$RUN/vm1.sock,mac=52:54:00:00:00:01" \
         --vdev "net_virtio_user1,path=$RUN/vm2.sock,mac=52:54:00:00:00:02" \
@@ -62,7 +65,12 @@ fi
         --eth-peer=0,52:54:00:00:00:02 --eth-peer=1,52:54:00:00:00:01 \
         > "$RUN/testpmd.log" 2>&1 &
 gen_pid=$!
-sleep $((2 + SECS / 2 + 1))
+# Wait until both MACs are learned (traffic is flowing), then half the run.
+for _ in $(seq 150); do
+    [ "$("$VSWCTL" fdb-show vms | grep -c '52:54:00:00:00:0[12]')" = 2 ] && break
+    sleep 0.2
+done
+sleep $(( (SECS + 1) / 2 ))
 
 say "vswctl show";          "$VSWCTL" show
 say "vswctl fdb-show vms";  "$VSWCTL" fdb-show vms
