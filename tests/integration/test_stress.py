@@ -32,6 +32,18 @@ def write_flood_pcap(path, n, dst):
         f.write(b"".join(chunk))
 
 
+def learned_taps(d, a, b):
+    """Tap ports t1 and t2 with MAC a learned on t1 and b on t2, drained."""
+    t1 = d.add_tap("t1")
+    t2 = d.add_tap("t2")
+    t1.send([frame(BCAST, a, 0)])
+    t2.send([frame(BCAST, b, 0)])
+    d.wait_learned({a: "t1", b: "t2"})
+    t1.drain()
+    t2.drain()
+    return t1, t2
+
+
 def uses_asan(pid):
     with open("/proc/%d/maps" % pid) as f:
         return "libasan" in f.read()
@@ -56,14 +68,8 @@ def test_mac_flood_held_by_port_limit(vswd, tmp_path):
     mbufs back to baseline."""
     d = vswd
     d.ctl("set-br", "br0", "port-max-macs=1000")
-    t1 = d.add_tap("t1")
-    t2 = d.add_tap("t2")
     a, b = mac(0x91), mac(0x92)
-    t1.send([frame(BCAST, a, 0)])
-    t2.send([frame(BCAST, b, 0)])
-    d.wait_learned({a: "t1", b: "t2"})
-    t1.drain()
-    t2.drain()
+    t1, t2 = learned_taps(d, a, b)
     base = d.mbuf_in_use()
     pcap = str(tmp_path / "flood.pcap")
     n = 1000000
@@ -115,14 +121,8 @@ def test_port_storm_no_leak(vswd):
     counter of the taps shows a drop, mbufs in use, open file descriptors
     and RSS are back to (or near) their values before the storm."""
     d = vswd
-    t1 = d.add_tap("t1")
-    t2 = d.add_tap("t2")
     a, b = mac(0xA1), mac(0xA2)
-    t1.send([frame(BCAST, a, 0)])
-    t2.send([frame(BCAST, b, 0)])
-    d.wait_learned({a: "t1", b: "t2"})
-    t1.drain()
-    t2.drain()
+    t1, t2 = learned_taps(d, a, b)
     d.ctl("port-stats-clear")
     pid = d.proc.pid
     # Warm up allocations (first vhost socket, first ring), then measure.
