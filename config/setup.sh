@@ -11,7 +11,7 @@ PKGS=(build-essential pkg-config meson ninja-build
       libdpdk-dev dpdk dpdk-dev libnuma-dev libpcap-dev libjansson-dev libcmocka-dev
       clang libclang-rt-14-dev
       python3 python3-pytest python3-scapy python3-prometheus-client curl
-      tcpdump iproute2 procps)
+      jq tcpdump iproute2 procps)
 
 missing=()
 for p in "${PKGS[@]}"; do
