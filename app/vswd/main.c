@@ -43,6 +43,7 @@ struct options {
 	char group[64];
 	char metrics[128];
 	char vhost_dirs[4096];
+	unsigned int pmd_sleep_max;
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -66,6 +67,7 @@ usage(FILE *f)
 		"  --group NAME        group allowed to use the control socket\n"
 		"  --metrics ADDR:PORT serve Prometheus metrics (off by default)\n"
 		"  --vhost-dir DIR[:DIR] only allow vhost-user sockets in these directories\n"
+		"  --pmd-sleep-max US  idle PMDs sleep up to US microseconds (default 0: poll)\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -262,6 +264,7 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "metrics", required_argument, NULL, 'x' },
 		{ "vhost-dir", required_argument, NULL, 'D' },
+		{ "pmd-sleep-max", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -304,10 +307,15 @@ main(int argc, char **argv)
 		case 'f': o.foreground = true; break;
 		case 'x': snprintf(o.metrics, sizeof(o.metrics), "%s", optarg); break;
 		case 'D': snprintf(o.vhost_dirs, sizeof(o.vhost_dirs), "%s", optarg); break;
+		case 'S': o.pmd_sleep_max = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (o.pmd_sleep_max > 10000) {
+		fprintf(stderr, "vswd: --pmd-sleep-max is at most 10000 (us)\n");
+		return 2;
 	}
 	if (o.mbufs < 1024) {
 		fprintf(stderr, "vswd: --mbufs must be at least 1024\n");
@@ -446,6 +454,7 @@ main(int argc, char **argv)
 			"or lower --mbufs\n", o.mbufs);
 		goto fail;
 	}
+	atomic_store(&vsw_pmd_sleep_max_us, o.pmd_sleep_max);
 	ret = vsw_dp_start();
 	if (ret < 0)
 		goto fail;

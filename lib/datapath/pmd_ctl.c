@@ -32,6 +32,7 @@ unsigned int vsw_n_pmds;
 struct rte_rcu_qsbr *vsw_qsbr;
 struct rte_ring *vsw_dp_learn_ring;
 _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
+_Atomic uint32_t vsw_pmd_sleep_max_us;
 _Atomic uint8_t vsw_capture_flags[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_capture_snaplen[VSW_MAX_PORTS];
 struct rte_mempool *vsw_capture_pool;

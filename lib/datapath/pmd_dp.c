@@ -15,6 +15,7 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -322,6 +323,28 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 	tx_flush(pmd, conf);
 }
 
+/*
+ * Idle back-off (cold path: only after VSW_IDLE_ITERS empty iterations,
+ * and only when --pmd-sleep-max is set). Offline for QSBR while asleep, so
+ * a configuration change never waits for a sleeping PMD.
+ */
+static __rte_noinline void
+idle_sleep(struct vsw_pmd *pmd, uint32_t *sleep_us, uint32_t max_us)
+{
+	struct timespec ts;
+	uint64_t t0;
+
+	*sleep_us = *sleep_us == 0 ? 1 : RTE_MIN(*sleep_us * 2, max_us);
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)*sleep_us * 1000;
+	rte_rcu_qsbr_thread_offline(vsw_qsbr, pmd->idx);
+	t0 = rte_rdtsc();
+	nanosleep(&ts, NULL);
+	pmd->idle_cycles += rte_rdtsc() - t0;
+	pmd->sleeps++;
+	rte_rcu_qsbr_thread_online(vsw_qsbr, pmd->idx);
+}
+
 /* Burst size -> histogram bucket (see VSW_BURST_BUCKETS). */
 static const uint8_t burst_bucket[VSW_BURST + 1] = {
 	0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
@@ -336,8 +359,9 @@ vsw_pmd_main(void *arg)
 	const struct vsw_dp_conf *conf;
 	const struct vsw_dp_poll *poll;
 	const struct vsw_dp_rxq *q;
+	uint32_t idle_iters = 0, sleep_us = 0, max_us;
 	uint64_t prev, now;
-	uint16_t i, n;
+	uint16_t i, n, got;
 
 	rte_rcu_qsbr_thread_online(vsw_qsbr, pmd->idx);
 	prev = rte_rdtsc();
@@ -349,13 +373,20 @@ vsw_pmd_main(void *arg)
 			now = rte_rdtsc();
 			pmd->idle_cycles += now - prev;
 			prev = now;
+			max_us = atomic_load_explicit(&vsw_pmd_sleep_max_us, memory_order_relaxed);
+			if (max_us != 0 && ++idle_iters >= VSW_IDLE_ITERS) {
+				idle_sleep(pmd, &sleep_us, max_us);
+				prev = rte_rdtsc();
+			}
 			continue;
 		}
 		poll = &conf->poll[pmd->idx];
+		got = 0;
 		for (i = 0; i < poll->n_rxq; i++) {
 			q = &poll->rxq[i];
 			n = rte_eth_rx_burst(q->eth_port, q->queue, pkts, VSW_BURST);
 			if (n != 0) {
+				got = 1;
 				pmd->burst_hist[burst_bucket[n]]++;
 				vsw_dp_process(pmd, conf, q->slot, pkts, n);
 				now = rte_rdtsc();
@@ -371,6 +402,16 @@ vsw_pmd_main(void *arg)
 		}
 		pmd->iterations++;
 		rte_rcu_qsbr_quiescent(vsw_qsbr, pmd->idx);
+		if (likely(got != 0)) {
+			idle_iters = 0;
+			sleep_us = 0;
+			continue;
+		}
+		max_us = atomic_load_explicit(&vsw_pmd_sleep_max_us, memory_order_relaxed);
+		if (likely(max_us == 0) || ++idle_iters < VSW_IDLE_ITERS)
+			continue;
+		idle_sleep(pmd, &sleep_us, max_us);
+		prev = rte_rdtsc();	/* The sleep was counted as idle. */
 	}
 	rte_rcu_qsbr_thread_offline(vsw_qsbr, pmd->idx);
 	return 0;

@@ -126,6 +126,7 @@ struct vsw_pmd {
 	uint64_t iterations;		/**< Loop iterations. */
 	uint64_t learn_ring_full;	/**< Learn requests lost: ring full. */
 	uint64_t capture_lost;		/**< Captured frames lost: no mbuf or ring full. */
+	uint64_t sleeps;		/**< Idle back-off sleeps (--pmd-sleep-max). */
 	uint64_t burst_hist[VSW_BURST_BUCKETS];	/**< Non-empty polls by burst size. */
 	struct vsw_port_ctrs ctrs[VSW_MAX_PORTS];	/**< By port slot. */
 	struct vsw_rxq_ctrs rxq[VSW_MAX_PORTS][VSW_MAX_QUEUES];
@@ -145,6 +146,15 @@ extern struct vsw_dp_conf *_Atomic vsw_dp_cur;
 extern struct vsw_pmd *vsw_pmds[VSW_MAX_PMDS];
 /** Number of PMDs. */
 extern unsigned int vsw_n_pmds;
+/**
+ * Idle back-off: when > 0, a PMD that found nothing to do for
+ * VSW_IDLE_ITERS loop iterations goes offline (QSBR) and sleeps, 1 us at
+ * first, doubling up to this many microseconds; the first frame ends it.
+ * 0 (the default) = always poll.
+ */
+extern _Atomic uint32_t vsw_pmd_sleep_max_us;
+#define VSW_IDLE_ITERS 1024
+
 /** The QSBR variable of the PMDs (thread id = PMD index). */
 extern struct rte_rcu_qsbr *vsw_qsbr;
 /** PMD -> control learn requests. */
