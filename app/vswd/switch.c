@@ -1510,7 +1510,6 @@ drain_learn(struct vsw_switch *sw)
 {
 	struct vsw_learn_req req[256];
 	enum vsw_fdb_learn_result r;
-	const struct vsw_fdb_entry *e;
 	const struct vsw_port *p;
 	uint16_t old;
 	struct vsw_bridge *b;
@@ -1531,10 +1530,7 @@ drain_learn(struct vsw_switch *sw)
 				continue;
 			}
 			b = &sw->bridges[req[i].bridge];
-			old = VSW_NO_SLOT;
-			if (vsw_fdb_lookup(b->fdb, &req[i].key, &e) == 0)
-				old = e->port;
-			r = vsw_fdb_learn(b->fdb, &req[i].key, req[i].slot, now);
+			r = vsw_fdb_learn_from(b->fdb, &req[i].key, req[i].slot, now, &old);
 			if (r == VSW_FDB_REFRESHED || r == VSW_FDB_STATIC || !mac_event_allowed())
 				continue;
 			mac_str(&req[i].key.mac, mac, sizeof(mac));

@@ -243,11 +243,22 @@ repoint(struct vsw_fdb *fdb, uint32_t idx, uint16_t port)
 enum vsw_fdb_learn_result
 vsw_fdb_learn(struct vsw_fdb *fdb, const struct vsw_fdb_key *key, uint16_t port, uint32_t now)
 {
+	uint16_t old;
+
+	return vsw_fdb_learn_from(fdb, key, port, now, &old);
+}
+
+enum vsw_fdb_learn_result
+vsw_fdb_learn_from(struct vsw_fdb *fdb, const struct vsw_fdb_key *key, uint16_t port,
+		   uint32_t now, uint16_t *old_port)
+{
 	struct vsw_fdb_entry *e;
 	uint32_t idx;
 
+	*old_port = VSW_NO_SLOT;
 	if (find(fdb, key, &idx) == 0) {
 		e = &fdb->entries[idx];
+		*old_port = e->port;
 		if (e->port == port) {
 			e->last_seen = now;
 			return VSW_FDB_REFRESHED;

@@ -127,6 +127,13 @@ enum vsw_fdb_learn_result vsw_fdb_learn(struct vsw_fdb *fdb, const struct vsw_fd
 					uint16_t port, uint32_t now);
 
 /**
+ * vsw_fdb_learn() that also reports, in *old_port, the port the MAC was on
+ * before (VSW_NO_SLOT when it was not in the table).
+ */
+enum vsw_fdb_learn_result vsw_fdb_learn_from(struct vsw_fdb *fdb, const struct vsw_fdb_key *key,
+					     uint16_t port, uint32_t now, uint16_t *old_port);
+
+/**
  * Add or replace a static entry (control thread).
  * @return 0, -ENOSPC when the table is full, -EIO on hash failure.
  */

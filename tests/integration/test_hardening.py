@@ -9,7 +9,6 @@ import stat
 import threading
 import time
 
-import vswlib
 
 
 def rpc(path, method, params=None, timeout=10):

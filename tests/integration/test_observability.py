@@ -4,7 +4,6 @@ top, packet capture read back by tcpdump, DPDK telemetry through the real
 dpdk-telemetry.py client, and the Prometheus endpoint scraped with curl and
 parsed by the strict parser of prometheus_client."""
 import json
-import os
 import shutil
 import socket
 import subprocess

@@ -4,7 +4,6 @@ again on the same socket, VSW_PEER_CYCLES times (default 100; the
 sanitizer pass of config/test.sh uses 20), in both vhost-user modes, while
 two other ports carry paced traffic that must not lose a frame."""
 import os
-import threading
 import time
 
 import pytest
@@ -43,19 +42,7 @@ def test_peer_killed_and_restarted_repeatedly(vswd, vm_factory, kind):
     d.ctl("port-stats-clear")
     base = d.mbuf_in_use()
 
-    stop = threading.Event()
-    sent = []
-
-    def sender():
-        i = 0
-        while not stop.is_set():
-            f = frame(b, a, 1000 + i)
-            t1.send([f])
-            sent.append(f)
-            i += 1
-            time.sleep(0.005)
-    th = threading.Thread(target=sender)
-    th.start()
+    stream = vswlib.PacedStream(t1, b, a, 0.005, seq0=1000)
     hello_delay = []
     try:
         for c in range(CYCLES):
@@ -73,8 +60,7 @@ def test_peer_killed_and_restarted_repeatedly(vswd, vm_factory, kind):
             d.wait_port_state("vm", "down", timeout=10)
             assert d.alive()
     finally:
-        stop.set()
-        th.join(10)
+        sent = stream.stop()
     got = [f for f in t2.recv(len(sent), timeout=10) if vswlib.src_of(f) == a]
     assert got == sent, "t2 got %d of %d frames of the stream" % (len(got), len(sent))
     st = d.stats()

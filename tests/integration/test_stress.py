@@ -132,19 +132,7 @@ def test_port_storm_no_leak(vswd):
     base = d.mbuf_in_use()
     fds0 = len(os.listdir("/proc/%d/fd" % pid))
     rss0 = rss_kb(pid)
-    stop = threading.Event()
-    sent = []
-
-    def sender():
-        i = 0
-        while not stop.is_set():
-            f = frame(b, a, i)
-            t1.send([f])
-            sent.append(f)
-            i += 1
-            time.sleep(0.003)
-    th = threading.Thread(target=sender)
-    th.start()
+    stream = vswlib.PacedStream(t1, b, a, 0.003)
     # Not net_ring: DPDK 22.11's net_ring does not free its rings when the
     # device is removed, so ~350 of them exhaust the memzones (a driver
     # leak, not vswd's). Not net_null: it "receives" whatever stale bytes
@@ -160,8 +148,7 @@ def test_port_storm_no_leak(vswd):
             d.ctl("add-port", "br0", "s%d" % i, *args)
             d.ctl("del-port", "s%d" % i)
     finally:
-        stop.set()
-        th.join(10)
+        sent = stream.stop()
     got = t2.recv(len(sent), timeout=10)
     assert got == sent, "t2 got %d of %d frames" % (len(got), len(sent))
     st = d.stats()

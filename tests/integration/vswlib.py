@@ -27,6 +27,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -569,6 +570,31 @@ class _Capture:
         self.th.join(5)
         self.frames += self.tap._read()
         return self.frames
+
+
+class PacedStream:
+    """A background thread sending frame(dst, src, seq0 + i) on a Tap every
+    `interval` seconds until stop(); `sent` holds what it sent, in order."""
+
+    def __init__(self, tap, dst, src, interval, seq0=0):
+        self.sent = []
+        self._stop = threading.Event()
+
+        def run():
+            i = 0
+            while not self._stop.is_set():
+                f = frame(dst, src, seq0 + i)
+                tap.send([f])
+                self.sent.append(f)
+                i += 1
+                time.sleep(interval)
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(10)
+        return self.sent
 
 
 # ---------------------------------------------------------------- testpmd VM
