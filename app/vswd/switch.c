@@ -241,6 +241,15 @@ port_max_len(const struct vsw_port *p)
 	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 }
 
+/* The open port of a bridge called name, or NULL. */
+static struct vsw_port *
+bridge_port(struct vsw_switch *sw, uint16_t bridge, const char *name)
+{
+	struct vsw_port *o = find_port(sw, name);
+
+	return o != NULL && o->bridge == bridge ? o : NULL;
+}
+
 /* Build and publish the snapshot of the current registry. */
 static int
 publish(struct vsw_switch *sw)
@@ -248,7 +257,7 @@ publish(struct vsw_switch *sw)
 	struct vsw_dp_conf *c, *old;
 	struct vsw_dp_bridge *db;
 	struct vsw_dp_poll *poll;
-	struct vsw_port *p;
+	struct vsw_port *p, *mp;
 	unsigned int i, q, rr = 0;
 	static uint64_t gen;
 
@@ -279,9 +288,34 @@ publish(struct vsw_switch *sw)
 		c->ports[i].bridge = p->bridge;
 		c->ports[i].gen = p->gen;
 		c->ports[i].valid = 1;
+		vswd_l2_dp(p, vsw_n_pmds, &c->ports[i]);
 		db = c->bridges[p->bridge];
-		/* Flood only to ports that can take frames. */
-		if (db != NULL && p->link_up)
+		if (db != NULL && vsw_l2_vlan_set(&p->l2))
+			db->feat |= VSW_BF_VLAN;
+	}
+	/* Mirrors: an open port of the same bridge; it leaves normal switching. */
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = sw->ports[i];
+		if (p == NULL || !p->open || p->l2.mirror_to[0] == '\0')
+			continue;
+		mp = bridge_port(sw, p->bridge, p->l2.mirror_to);
+		if (mp == NULL || !mp->open || mp == p)
+			continue;
+		c->ports[i].mirror_slot = mp->slot;
+		c->ports[i].mirror_dir = p->l2.mirror_dir;
+		if (p->l2.mirror_dir & VSW_MIRROR_RX)
+			c->ports[i].feat |= VSW_PF_MIRROR_RX;
+		if ((p->l2.mirror_dir & VSW_MIRROR_TX) && c->bridges[p->bridge] != NULL)
+			c->bridges[p->bridge]->feat |= VSW_BF_MIRROR_TX;
+		c->ports[mp->slot].feat |= VSW_PF_MIRROR_DST;
+	}
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = sw->ports[i];
+		if (p == NULL || !p->open)
+			continue;
+		db = c->bridges[p->bridge];
+		/* Flood only to ports that can take frames, never to mirror outputs. */
+		if (db != NULL && p->link_up && !(c->ports[i].feat & VSW_PF_MIRROR_DST))
 			db->ports[db->n_ports++] = (uint16_t)i;
 		for (q = 0; q < p->conf.n_rxq; q++) {
 			poll = &c->poll[rr++ % vsw_n_pmds];
@@ -343,6 +377,9 @@ state_json(struct vsw_switch *sw)
 		json_object_set_new(jb, "aging", json_integer(b->aging));
 		json_object_set_new(jb, "max_macs", json_integer(b->max_macs));
 		json_object_set_new(jb, "port_max_macs", json_integer(b->port_max_macs));
+		json_object_set_new(jb, "flap_moves", json_integer(b->flap.moves));
+		json_object_set_new(jb, "flap_window", json_integer(b->flap.window));
+		json_object_set_new(jb, "flap_freeze", json_integer(b->flap.freeze));
 		ports = json_array();
 		for (j = 0; j < VSW_MAX_PORTS; j++) {
 			p = sw->ports[j];
@@ -363,6 +400,7 @@ state_json(struct vsw_switch *sw)
 				mac_str(&p->conf.mac, mac, sizeof(mac));
 				json_object_set_new(jp, "mac", json_string(mac));
 			}
+			json_object_set_new(jp, "l2", vswd_l2_json(&p->l2));
 			json_array_append_new(ports, jp);
 		}
 		json_object_set_new(jb, "ports", ports);
@@ -457,6 +495,10 @@ vswd_add_bridge(struct vsw_switch *sw, const char *name, uint32_t aging, uint32_
 	b->aging = aging;
 	b->max_macs = max_macs;
 	b->port_max_macs = port_max_macs;
+	b->flap.moves = VSW_DEFAULT_FLAP_MOVES;
+	b->flap.window = VSW_DEFAULT_FLAP_WINDOW;
+	b->flap.freeze = 0;
+	b->fdb->flap = b->flap;
 	ret = publish(sw);
 	if (ret < 0) {
 		vsw_fdb_free(b->fdb);
@@ -492,20 +534,56 @@ bridge_opts(const json_t *args, uint32_t *aging, uint32_t *max_macs, uint32_t *p
 	return 0;
 }
 
+/* flap-moves=N flap-window=S flap-freeze=S onto f. */
+static int
+flap_opts(const json_t *args, struct vsw_fdb_flap *f, char *err, size_t len)
+{
+	struct vsw_fdb_flap n = *f;
+	uint64_t v;
+	int r;
+
+	r = vsw_args_uint(args, "flap-moves", 0, UINT16_MAX, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		n.moves = (uint16_t)v;
+	r = vsw_args_uint(args, "flap-window", 1, 3600, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		n.window = (uint16_t)v;
+	r = vsw_args_uint(args, "flap-freeze", 0, 86400, &v, err, len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		n.freeze = (uint32_t)v;
+	*f = n;
+	return 0;
+}
+
 static int
 cmd_add_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 {
 	struct vsw_switch *sw = ctx;
 	uint32_t aging = VSW_DEFAULT_AGING, max_macs = VSW_DEFAULT_MAX_MACS, port_max = 0;
+	struct vsw_fdb_flap flap = {VSW_DEFAULT_FLAP_MOVES, VSW_DEFAULT_FLAP_WINDOW, 0};
+	struct vsw_bridge *b;
 	int ret;
 
 	(void)res;
 	ret = bridge_opts(args, &aging, &max_macs, &port_max, err, len);
+	if (ret == 0)
+		ret = flap_opts(args, &flap, err, len);
 	if (ret < 0)
 		return ret;
 	ret = vswd_add_bridge(sw, vsw_args_str(args, "bridge"), aging, max_macs, port_max, err,
 			      len);
-	return ret < 0 ? ret : commit(sw, err, len);
+	if (ret < 0)
+		return ret;
+	b = find_bridge(sw, vsw_args_str(args, "bridge"));
+	b->flap = flap;
+	b->fdb->flap = flap;
+	return commit(sw, err, len);
 }
 
 static void del_port_internal(struct vsw_switch *sw, struct vsw_port *p);
@@ -553,6 +631,7 @@ cmd_set_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	struct vsw_switch *sw = ctx;
 	struct vsw_bridge *b = need_bridge(sw, args, err, len);
 	uint32_t aging, max_macs, port_max;
+	struct vsw_fdb_flap flap;
 	int ret;
 
 	(void)res;
@@ -561,7 +640,10 @@ cmd_set_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	aging = b->aging;
 	max_macs = b->max_macs;
 	port_max = b->port_max_macs;
+	flap = b->flap;
 	ret = bridge_opts(args, &aging, &max_macs, &port_max, err, len);
+	if (ret == 0)
+		ret = flap_opts(args, &flap, err, len);
 	if (ret < 0)
 		return ret;
 	if (max_macs > b->fdb->capacity)
@@ -573,6 +655,8 @@ cmd_set_br(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	b->max_macs = max_macs;
 	b->port_max_macs = port_max;
 	vsw_fdb_set_limits(b->fdb, aging, max_macs, port_max);
+	b->flap = flap;
+	b->fdb->flap = flap;
 	return commit(sw, err, len);
 }
 
@@ -667,9 +751,53 @@ check_vhost_dir(struct vsw_switch *sw, const char *path, char *err, size_t len)
  * Add a port. With keep_failed (state restore), a device that does not
  * start is kept in the configuration in the failed state.
  */
+/* L2 options that name other ports: the mirror output. */
+static int
+check_l2(struct vsw_switch *sw, const struct vsw_bridge *b, const char *self,
+	 const struct vsw_l2_conf *l2, char *err, size_t len)
+{
+	const struct vsw_port *mp;
+	unsigned int i;
+
+	if (sw->restoring)
+		return 0;	/* Saved after these checks; the output may come later. */
+	if (l2->mirror_to[0] != '\0') {
+		if (strcmp(l2->mirror_to, self) == 0)
+			return vsw_errf(err, len, -EINVAL, "port %s cannot mirror to itself", self);
+		mp = bridge_port(sw, b->idx, l2->mirror_to);
+		if (mp == NULL)
+			return vsw_errf(err, len, -ENOENT,
+					"mirror port '%s' is not a port of bridge %s",
+					l2->mirror_to, b->name);
+		if (mp->l2.mirror_to[0] != '\0')
+			return vsw_errf(err, len, -EINVAL,
+					"port %s mirrors to %s: a mirror output cannot mirror itself",
+					mp->conf.name, mp->l2.mirror_to);
+	}
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		mp = sw->ports[i];
+		if (mp != NULL && l2->mirror_to[0] != '\0' &&
+		    strcmp(mp->l2.mirror_to, self) == 0)
+			return vsw_errf(err, len, -EINVAL,
+					"port %s mirrors to %s: a mirror output cannot mirror itself",
+					mp->conf.name, self);
+	}
+	return 0;
+}
+
+/* Apply a port's L2 options to the learning table. */
+static void
+apply_l2(struct vsw_switch *sw, struct vsw_port *p)
+{
+	static uint32_t qos_seq;
+
+	vsw_fdb_set_port_limit(sw->bridges[p->bridge].fdb, p->slot, p->l2.max_macs);
+	p->qos_gen = ++qos_seq;
+}
+
 static int
 add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_port_conf *c,
-		  bool keep_failed, char *err, size_t len)
+		  const struct vsw_l2_conf *l2, bool keep_failed, char *err, size_t len)
 {
 	struct vsw_port *p;
 	unsigned int slot;
@@ -687,6 +815,9 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	ret = check_conflicts(sw, c, NULL, err, len);
 	if (ret < 0)
 		return ret;
+	ret = check_l2(sw, b, c->name, l2, err, len);
+	if (ret < 0)
+		return ret;
 	if (c->type != VSW_PORT_DPDK) {
 		ret = check_vhost_dir(sw, c->path, err, len);
 		if (ret < 0)
@@ -701,6 +832,7 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	if (p == NULL)
 		return vsw_errf(err, len, -ENOMEM, "out of memory");
 	p->conf = *c;
+	p->l2 = *l2;
 	p->slot = (uint16_t)slot;
 	p->bridge = b->idx;
 	p->gen = ++sw->slot_gen[slot];
@@ -712,6 +844,7 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	/* Counters of a reused slot start from zero. */
 	port_ctrs_raw(p, &p->base);
 	sw->ports[slot] = p;
+	apply_l2(sw, p);
 	vsw_port_link_update(p);
 	publish(sw);
 	memset(&rates[slot], 0, sizeof(rates[slot]));
@@ -728,6 +861,7 @@ cmd_add_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 {
 	struct vsw_switch *sw = ctx;
 	struct vsw_bridge *b = need_bridge(sw, args, err, len);
+	struct vsw_l2_conf l2;
 	struct vsw_port_conf c;
 	const char *s;
 	int ret;
@@ -776,7 +910,11 @@ cmd_add_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	ret = parse_port_opts(args, &c, err, len);
 	if (ret < 0)
 		return ret;
-	ret = add_port_internal(sw, b, &c, false, err, len);
+	memset(&l2, 0, sizeof(l2));
+	ret = vswd_l2_parse(args, &l2, err, len);
+	if (ret < 0)
+		return ret;
+	ret = add_port_internal(sw, b, &c, &l2, false, err, len);
 	return ret < 0 ? ret : commit(sw, err, len);
 }
 
@@ -785,10 +923,23 @@ del_port_internal(struct vsw_switch *sw, struct vsw_port *p)
 {
 	struct vsw_bridge *b = &sw->bridges[p->bridge];
 
+	struct vsw_port *o;
+	unsigned int i;
+
 	vswd_capture_port_gone(p->slot);
 	sw->ports[p->slot] = NULL;
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		o = sw->ports[i];
+		if (o != NULL && strcmp(o->l2.mirror_to, p->conf.name) == 0) {
+			o->l2.mirror_to[0] = '\0';
+			o->l2.mirror_dir = 0;
+			event(RTE_LOG_WARNING, "port %s: mirror to deleted port %s removed",
+			      o->conf.name, p->conf.name);
+		}
+	}
 	publish(sw);			/* No PMD polls or sends to it after this. */
 	vsw_fdb_flush(b->fdb, p->slot, true);
+	vsw_fdb_set_port_limit(b->fdb, p->slot, 0);
 	vsw_port_close(p);
 	event(RTE_LOG_INFO, "port %s deleted from bridge %s", p->conf.name, b->name);
 	free(p);
@@ -840,6 +991,7 @@ cmd_set_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	struct vsw_switch *sw = ctx;
 	struct vsw_port *p = need_port(sw, args, err, len);
 	struct vsw_port_conf c;
+	struct vsw_l2_conf l2;
 	int ret;
 
 	(void)res;
@@ -852,10 +1004,26 @@ cmd_set_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	ret = vsw_port_conf_check(&c, err, len);
 	if (ret < 0)
 		return ret;
-	if (memcmp(&c, &p->conf, sizeof(c)) == 0 && p->open)
-		return 0;
-	ret = reopen_port(sw, p, &c, err, len);
-	return ret < 0 ? ret : commit(sw, err, len);
+	l2 = p->l2;
+	ret = vswd_l2_parse(args, &l2, err, len);
+	if (ret < 0)
+		return ret;
+	ret = check_l2(sw, &sw->bridges[p->bridge], p->conf.name, &l2, err, len);
+	if (ret < 0)
+		return ret;
+	/* L2 options take effect at the next publication, without a restart. */
+	if (memcmp(&l2, &p->l2, sizeof(l2)) != 0) {
+		p->l2 = l2;
+		apply_l2(sw, p);
+		publish(sw);
+		event(RTE_LOG_INFO, "port %s: L2 options changed", p->conf.name);
+	}
+	if (memcmp(&c, &p->conf, sizeof(c)) != 0 || !p->open) {
+		ret = reopen_port(sw, p, &c, err, len);
+		if (ret < 0)
+			return ret;
+	}
+	return commit(sw, err, len);
 }
 
 static int
@@ -914,9 +1082,11 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 		b = &sw->bridges[i];
 		if (!b->used)
 			continue;
-		jb = json_pack("{s:s,s:i,s:i,s:i,s:i}", "name", b->name, "aging", b->aging,
-			       "max_macs", b->max_macs, "port_max_macs", b->port_max_macs,
-			       "fdb_entries", b->fdb->n_entries);
+		jb = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "name", b->name, "aging",
+			       b->aging, "max_macs", b->max_macs, "port_max_macs",
+			       b->port_max_macs, "fdb_entries", b->fdb->n_entries, "flap_moves",
+			       b->flap.moves, "flap_window", b->flap.window, "flap_freeze",
+			       b->flap.freeze);
 		ports = json_array();
 		for (j = 0; j < VSW_MAX_PORTS; j++) {
 			p = sw->ports[j];
@@ -944,6 +1114,7 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 				       "state_since", (json_int_t)p->link_since);
 			if (p->open)
 				json_object_set_new(jp, "ethdev", json_integer(p->eth_port));
+			json_object_set_new(jp, "l2", vswd_l2_json(&p->l2));
 			json_array_append_new(ports, jp);
 		}
 		json_object_set_new(jb, "ports", ports);
@@ -967,12 +1138,16 @@ static int
 parse_key(const json_t *args, struct vsw_fdb_key *k, char *err, size_t len)
 {
 	const char *s = vsw_args_str(args, "mac");
+	uint64_t v = 0;
 
 	memset(k, 0, sizeof(*k));
 	if (vsw_mac_parse(s, &k->mac) < 0)
 		return vsw_errf(err, len, -EINVAL, "bad MAC address '%s'", s != NULL ? s : "");
 	if (rte_is_multicast_ether_addr(&k->mac) || rte_is_zero_ether_addr(&k->mac))
 		return vsw_errf(err, len, -EINVAL, "%s is not a unicast station address", s);
+	if (vsw_args_uint(args, "vlan", 0, VSW_VLAN_MAX, &v, err, len) < 0)
+		return -EINVAL;
+	k->vlan = (uint16_t)v;
 	return 0;
 }
 
@@ -994,9 +1169,10 @@ cmd_fdb_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			continue;
 		mac_str(&e->key.mac, mac, sizeof(mac));
 		json_array_append_new(*res, json_pack(
-			"{s:s,s:i,s:s,s:b,s:i}", "mac", mac, "vlan", e->key.vlan, "port",
+			"{s:s,s:i,s:s,s:b,s:i,s:i}", "mac", mac, "vlan", e->key.vlan, "port",
 			sw->ports[e->port] != NULL ? sw->ports[e->port]->conf.name : "?",
-			"static", e->is_static, "age", now - e->last_seen));
+			"static", e->is_static, "age", now - e->last_seen, "frozen",
+			e->frozen_until > now ? e->frozen_until - now : 0));
 	}
 	return 0;
 }
@@ -1006,11 +1182,13 @@ fdb_stats_json(const struct vsw_bridge *b)
 {
 	const struct vsw_fdb *f = b->fdb;
 
-	return json_pack("{s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I}", "bridge", b->name, "entries",
-			 f->n_entries, "capacity", f->max_macs, "learned",
+	return json_pack("{s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "bridge", b->name,
+			 "entries", f->n_entries, "capacity", f->max_macs, "learned",
 			 (json_int_t)f->stats.learned, "moved", (json_int_t)f->stats.moved,
 			 "aged", (json_int_t)f->stats.aged, "limit_hits",
-			 (json_int_t)f->stats.limit_hits, "flushed", (json_int_t)f->stats.flushed);
+			 (json_int_t)f->stats.limit_hits, "flushed", (json_int_t)f->stats.flushed,
+			 "flaps", (json_int_t)f->stats.flaps, "frozen", (json_int_t)f->stats.frozen,
+			 "frozen_refused", (json_int_t)f->stats.frozen_refused);
 }
 
 static int
@@ -1127,6 +1305,8 @@ port_stats_json(struct vsw_switch *sw, const struct vsw_port *p, bool rate)
 		      "rx_bytes", (json_int_t)c.rx_bytes, "tx_packets", (json_int_t)c.tx_pkts,
 		      "tx_bytes", (json_int_t)c.tx_bytes, "drops", drops, "drops_total",
 		      (json_int_t)vsw_port_ctrs_drops(&c));
+	for (i = 0; i < VSW_EV_MAX; i++)
+		json_object_set_new(o, vsw_event_name(i), json_integer((json_int_t)c.events[i]));
 	if (rate)
 		json_object_set_new(o, "rate", json_pack(
 			"{s:f,s:f,s:f,s:f,s:f}", "rx_pps", r->rx_pps, "tx_pps", r->tx_pps,
@@ -1505,12 +1685,39 @@ const size_t vswd_n_cmds = RTE_DIM(vswd_cmds);
 
 /* ------------------------------------------------------- periodic work */
 
+/*
+ * on-limit=log: name the first MAC refused on a port each second, and how
+ * many more were refused since the last line.
+ */
+static void
+limit_log(const struct vsw_bridge *b, const struct vsw_port *p, const struct vsw_fdb_key *k,
+	  uint32_t now)
+{
+	static uint32_t last[VSW_MAX_PORTS];
+	static uint64_t more[VSW_MAX_PORTS];
+	char mac[24];
+
+	if (last[p->slot] == now + 1) {
+		more[p->slot]++;
+		return;
+	}
+	last[p->slot] = now + 1;
+	mac_str(&k->mac, mac, sizeof(mac));
+	event(RTE_LOG_WARNING, "%s: port %s is at its MAC limit (%u): %s (vlan %u) not learned, "
+	      "frames forwarded (on-limit=log); %" PRIu64 " more refused since the last report",
+	      b->name, p->conf.name, vsw_fdb_port_limit(b->fdb, p->slot), mac, k->vlan,
+	      more[p->slot]);
+	more[p->slot] = 0;
+}
+
 static void
 drain_learn(struct vsw_switch *sw)
 {
 	struct vsw_learn_req req[256];
 	enum vsw_fdb_learn_result r;
 	const struct vsw_port *p;
+	const char *oname;
+	uint64_t frozen;
 	uint16_t old;
 	struct vsw_bridge *b;
 	unsigned int n, i, rounds;
@@ -1530,14 +1737,33 @@ drain_learn(struct vsw_switch *sw)
 				continue;
 			}
 			b = &sw->bridges[req[i].bridge];
+			frozen = b->fdb->stats.frozen;
 			r = vsw_fdb_learn_from(b->fdb, &req[i].key, req[i].slot, now, &old);
-			if (r == VSW_FDB_REFRESHED || r == VSW_FDB_STATIC || !mac_event_allowed())
+			if (r == VSW_FDB_REFRESHED || r == VSW_FDB_STATIC)
+				continue;
+			if (r == VSW_FDB_FROZEN && b->fdb->stats.frozen == frozen)
+				continue;	/* Still frozen: reported when it froze. */
+			if (r == VSW_FDB_PORT_LIMIT && p->l2.on_limit == VSW_ON_LIMIT_LOG) {
+				limit_log(b, p, &req[i].key, now);
+				continue;
+			}
+			if (!mac_event_allowed())
 				continue;
 			mac_str(&req[i].key.mac, mac, sizeof(mac));
+			oname = old < VSW_MAX_PORTS && sw->ports[old] != NULL ?
+				sw->ports[old]->conf.name : "?";
 			if (r == VSW_FDB_MOVED)
 				event(RTE_LOG_INFO, "%s: %s moved from port %s to port %s", b->name,
-				      mac, old < VSW_MAX_PORTS && sw->ports[old] != NULL ?
-				      sw->ports[old]->conf.name : "?", p->conf.name);
+				      mac, oname, p->conf.name);
+			else if (r == VSW_FDB_FLAPPING)
+				event(RTE_LOG_WARNING, "%s: %s (vlan %u) is flapping between ports %s "
+				      "and %s: %u moves in %u s", b->name, mac, req[i].key.vlan, oname,
+				      p->conf.name, b->flap.moves, b->flap.window);
+			else if (r == VSW_FDB_FROZEN)
+				event(RTE_LOG_WARNING, "%s: %s (vlan %u) is flapping between ports %s "
+				      "and %s: %u moves in %u s; frozen on port %s for %u s", b->name,
+				      mac, req[i].key.vlan, oname, p->conf.name, b->flap.moves,
+				      b->flap.window, oname, b->flap.freeze);
 			else if (r == VSW_FDB_LEARNED)
 				event(RTE_LOG_DEBUG, "%s: %s learned on port %s", b->name, mac,
 				      p->conf.name);
@@ -1641,8 +1867,10 @@ restore_port(struct vsw_switch *sw, struct vsw_bridge *b, const json_t *jp, char
 	     size_t len)
 {
 	struct vsw_port_conf c;
+	struct vsw_l2_conf l2;
 	const char *name, *type, *s;
-	char what[128];
+	char what[128], err2[256];
+	const json_t *jl2;
 	uint32_t v;
 	int ret;
 
@@ -1676,13 +1904,18 @@ restore_port(struct vsw_switch *sw, struct vsw_bridge *b, const json_t *jp, char
 			return vsw_errf(err, len, -EINVAL, "port %s: bad \"mac\"", name);
 		c.has_mac = true;
 	}
-	return add_port_internal(sw, b, &c, true, err, len);
+	memset(&l2, 0, sizeof(l2));
+	jl2 = json_object_get(jp, "l2");
+	if (jl2 != NULL && (!json_is_object(jl2) || vswd_l2_parse(jl2, &l2, err2, sizeof(err2)) < 0))
+		return vsw_errf(err, len, -EINVAL, "port %s: bad \"l2\": %s", name,
+				json_is_object(jl2) ? err2 : "not an object");
+	return add_port_internal(sw, b, &c, &l2, true, err, len);
 }
 
 static int
 restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
 {
-	uint32_t aging, max_macs, port_max;
+	uint32_t aging, max_macs, port_max, fm, fw, ff;
 	const json_t *jp, *ports, *statics;
 	struct vsw_fdb_key k;
 	struct vsw_bridge *b;
@@ -1705,10 +1938,24 @@ restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
 			       err, len);
 	if (ret < 0)
 		return ret;
+	if (ret == 0)
+		ret = get_uint(jb, "flap_moves", VSW_DEFAULT_FLAP_MOVES, 0, UINT16_MAX, &fm, what,
+			       err, len);
+	if (ret == 0)
+		ret = get_uint(jb, "flap_window", VSW_DEFAULT_FLAP_WINDOW, 1, 3600, &fw, what,
+			       err, len);
+	if (ret == 0)
+		ret = get_uint(jb, "flap_freeze", 0, 0, 86400, &ff, what, err, len);
+	if (ret < 0)
+		return ret;
 	ret = vswd_add_bridge(sw, name, aging, max_macs, port_max, err, len);
 	if (ret < 0)
 		return ret;
 	b = find_bridge(sw, name);
+	b->flap.moves = (uint16_t)fm;
+	b->flap.window = (uint16_t)fw;
+	b->flap.freeze = ff;
+	b->fdb->flap = b->flap;
 	ports = json_object_get(jb, "ports");
 	if (ports != NULL && !json_is_array(ports))
 		return vsw_errf(err, len, -EINVAL, "bridge %s: \"ports\" is not a list", name);

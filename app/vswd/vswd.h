@@ -19,6 +19,8 @@
 
 #define VSW_DEFAULT_AGING 300
 #define VSW_DEFAULT_MAX_MACS 65536
+#define VSW_DEFAULT_FLAP_MOVES 5	/**< Moves ... */
+#define VSW_DEFAULT_FLAP_WINDOW 10	/**< ... in this many seconds make a flap. */
 
 struct vsw_bridge {
 	bool used;			/**< Slot in use. */
@@ -28,6 +30,7 @@ struct vsw_bridge {
 	uint32_t aging;			/**< Seconds. */
 	uint32_t max_macs;		/**< Table capacity. */
 	uint32_t port_max_macs;		/**< Per-port learned limit, 0 = none. */
+	struct vsw_fdb_flap flap;	/**< MAC-flap detection and damping. */
 };
 
 struct vsw_switch {
@@ -45,6 +48,19 @@ struct vsw_switch {
 };
 
 extern struct vsw_switch vsw_sw;
+
+struct vsw_dp_port;
+
+/**
+ * Apply the L2 options present in args (tag, trunks, native, allowed-macs,
+ * max-macs, on-limit, storm-*, police-*, protected, mirror, mirror-dir)
+ * to c; c is unchanged on error.
+ */
+int vswd_l2_parse(const json_t *args, struct vsw_l2_conf *c, char *err, size_t len);
+/** The options that differ from the defaults, as set-port would take them. */
+json_t *vswd_l2_json(const struct vsw_l2_conf *c);
+/** Fill the L2 part of a port's data-path view (all but the mirror slot). */
+void vswd_l2_dp(const struct vsw_port *p, unsigned int n_pmds, struct vsw_dp_port *dp);
 extern const struct vsw_cmd vswd_cmds[];
 extern const size_t vswd_n_cmds;
 

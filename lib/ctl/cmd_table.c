@@ -34,7 +34,7 @@ vsw_cmd_find(const struct vsw_cmd *table, size_t n, const char *name)
 }
 
 
-#define MAX_SCHEMA 16
+#define MAX_SCHEMA 48
 
 /* The argument schema parsed out of a usage line. */
 struct schema {

@@ -19,22 +19,38 @@ enum vsw_cmd_flags {
 };
 
 #define VSW_CMD_LIST(_) \
-	_(add_br, "add-br", 1, 1, VSW_CMD_CONF, "BRIDGE [aging=S] [max-macs=N] [port-max-macs=N]", \
+	_(add_br, "add-br", 1, 1, VSW_CMD_CONF, "BRIDGE [aging=S] [max-macs=N] [port-max-macs=N] " \
+	  "[flap-moves=N] [flap-window=S] [flap-freeze=S]", \
 	  "Create a bridge with its own learning table.") \
 	_(del_br, "del-br", 1, 1, VSW_CMD_CONF, "BRIDGE", \
 	  "Delete a bridge and every port on it.") \
 	_(list_br, "list-br", 0, 0, VSW_CMD_RO, "", \
 	  "List the bridges.") \
-	_(set_br, "set-br", 1, 1, VSW_CMD_CONF, "BRIDGE [aging=S] [max-macs=N] [port-max-macs=N]", \
-	  "Change a bridge's aging time (s), table capacity or per-port MAC limit.") \
+	_(set_br, "set-br", 1, 1, VSW_CMD_CONF, "BRIDGE [aging=S] [max-macs=N] [port-max-macs=N] " \
+	  "[flap-moves=N] [flap-window=S] [flap-freeze=S]", \
+	  "Change a bridge's aging time (s), table capacity, per-port MAC limit or MAC-flap " \
+	  "damping (flap-moves moves in flap-window s is a flap; flap-freeze s it stays put).") \
 	_(add_port, "add-port", 2, 2, VSW_CMD_CONF, \
 	  "BRIDGE PORT type=vhost-user|vhost-user-client|dpdk [path=SOCK] [devargs=ARGS] " \
-	  "[n_rxq=N] [mtu=N] [mac=MAC]", \
-	  "Attach a vhost-user socket (server or client) or a DPDK device to a bridge.") \
+	  "[n_rxq=N] [mtu=N] [mac=MAC] " \
+	  "[tag=VLAN|none] [trunks=LIST|all|none] [native=VLAN|none] " \
+	  "[allowed-macs=MAC,...|none] [max-macs=N] [on-limit=drop|flood|log] " \
+	  "[storm-bcast=PPS] [storm-mcast=PPS] [storm-unknown=PPS] [police-rate=BPS] " \
+	  "[police-burst=BYTES] [police-pps=PPS] [police-burst-pkts=N] [protected=true|false] " \
+	  "[mirror=PORT|none] [mirror-dir=rx|tx|both]", \
+	  "Attach a vhost-user socket (server or client) or a DPDK device to a bridge, with " \
+	  "the L2 options of set-port.") \
 	_(del_port, "del-port", 1, 1, VSW_CMD_CONF, "PORT", \
 	  "Detach a port and remove its learned MACs.") \
-	_(set_port, "set-port", 1, 1, VSW_CMD_CONF, "PORT [n_rxq=N] [mtu=N] [mac=MAC]", \
-	  "Change a port's options; the port restarts if its queues change.") \
+	_(set_port, "set-port", 1, 1, VSW_CMD_CONF, "PORT [n_rxq=N] [mtu=N] [mac=MAC] " \
+	  "[tag=VLAN|none] [trunks=LIST|all|none] [native=VLAN|none] " \
+	  "[allowed-macs=MAC,...|none] [max-macs=N] [on-limit=drop|flood|log] " \
+	  "[storm-bcast=PPS] [storm-mcast=PPS] [storm-unknown=PPS] [police-rate=BPS] " \
+	  "[police-burst=BYTES] [police-pps=PPS] [police-burst-pkts=N] [protected=true|false] " \
+	  "[mirror=PORT|none] [mirror-dir=rx|tx|both]", \
+	  "Change a port's options. n_rxq, mtu and mac restart the device; the L2 options " \
+	  "(VLAN, port security, MAC limit, storm control, policing, isolation, mirroring) " \
+	  "apply at once without a restart. See docs/l2.md.") \
 	_(list_ports, "list-ports", 1, 1, VSW_CMD_RO, "BRIDGE", \
 	  "List the ports of a bridge.") \
 	_(show, "show", 0, 0, VSW_CMD_RO, "", \
@@ -43,9 +59,9 @@ enum vsw_cmd_flags {
 	  "Show a bridge's learning table.") \
 	_(fdb_stats, "fdb-stats", 0, 1, VSW_CMD_RO, "[BRIDGE]", \
 	  "Show learning table counters: entries, learned, moved, aged, limit hits.") \
-	_(fdb_add, "fdb-add", 3, 3, VSW_CMD_CONF, "BRIDGE MAC PORT", \
+	_(fdb_add, "fdb-add", 3, 3, VSW_CMD_CONF, "BRIDGE MAC PORT [vlan=N]", \
 	  "Add a static MAC entry (never ages, never moves).") \
-	_(fdb_del, "fdb-del", 2, 2, VSW_CMD_CONF, "BRIDGE MAC", \
+	_(fdb_del, "fdb-del", 2, 2, VSW_CMD_CONF, "BRIDGE MAC [vlan=N]", \
 	  "Delete a MAC entry, static or learned.") \
 	_(fdb_flush, "fdb-flush", 1, 2, VSW_CMD_RW, "BRIDGE [PORT]", \
 	  "Flush the learned MACs of a bridge, or of one port.") \

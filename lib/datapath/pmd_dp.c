@@ -21,6 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_meter.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -106,43 +107,84 @@ drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw
 	return k;
 }
 
+/* Send the frames queued for one port; what it refuses is freed and counted. */
+static inline void
+tx_send(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, uint16_t cnt)
+{
+	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
+	struct rte_mbuf **bufs = pmd->txbuf[slot];
+	uint16_t i, sent;
+	uint64_t bytes;
+
+	if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
+		rte_pktmbuf_free_bulk(bufs, cnt);
+		oc->drops[VSW_DROP_PORT_DOWN] += cnt;
+		return;
+	}
+	cnt = drop_oversize(bufs, cnt, conf->ports[slot].max_len, oc);
+	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
+		     VSW_CAPTURE_TX))
+		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
+	bytes = 0;
+	for (i = 0; i < cnt; i++)
+		bytes += bufs[i]->pkt_len;
+	sent = rte_eth_tx_burst(conf->ports[slot].eth_port, (uint16_t)pmd->idx, bufs, cnt);
+	if (unlikely(sent < cnt)) {
+		for (i = sent; i < cnt; i++)
+			bytes -= bufs[i]->pkt_len;
+		rte_pktmbuf_free_bulk(&bufs[sent], cnt - sent);
+		oc->drops[VSW_DROP_TX_FULL] += cnt - sent;
+	}
+	oc->tx_pkts += sent;
+	oc->tx_bytes += bytes;
+}
+
 static inline void
 tx_flush(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf)
 {
-	struct vsw_port_ctrs *oc;
-	struct rte_mbuf **bufs;
-	uint16_t t, i, slot, cnt, sent;
-	uint64_t bytes;
+	uint16_t t, slot, cnt;
 
 	for (t = 0; t < pmd->n_touched; t++) {
 		slot = pmd->touched[t];
 		cnt = pmd->txcnt[slot];
-		bufs = pmd->txbuf[slot];
-		oc = &pmd->ctrs[slot];
 		pmd->txcnt[slot] = 0;
-		if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
-			rte_pktmbuf_free_bulk(bufs, cnt);
-			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
-			continue;
-		}
-		cnt = drop_oversize(bufs, cnt, conf->ports[slot].max_len, oc);
-		if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
-			     VSW_CAPTURE_TX))
-			capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
-		bytes = 0;
-		for (i = 0; i < cnt; i++)
-			bytes += bufs[i]->pkt_len;
-		sent = rte_eth_tx_burst(conf->ports[slot].eth_port, (uint16_t)pmd->idx, bufs, cnt);
-		if (unlikely(sent < cnt)) {
-			for (i = sent; i < cnt; i++)
-				bytes -= bufs[i]->pkt_len;
-			rte_pktmbuf_free_bulk(&bufs[sent], cnt - sent);
-			oc->drops[VSW_DROP_TX_FULL] += cnt - sent;
-		}
-		oc->tx_pkts += sent;
-		oc->tx_bytes += bytes;
+		if (cnt != 0)
+			tx_send(pmd, conf, slot, cnt);
 	}
 	pmd->n_touched = 0;
+}
+
+/*
+ * Queue a frame on the feature path, where a port may get more than a
+ * burst's worth (mirror copies): a full buffer is sent first. The slot is
+ * already on the touched list then, so it is not added twice.
+ */
+static inline void
+tx_enqueue_any(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+	       struct rte_mbuf *m)
+{
+	if (unlikely(pmd->txcnt[slot] == VSW_BURST)) {
+		tx_send(pmd, conf, slot, VSW_BURST);
+		pmd->txbuf[slot][0] = m;
+		pmd->txcnt[slot] = 1;
+		return;
+	}
+	tx_enqueue(pmd, slot, m);
+}
+
+/* Feature path output: queue, and copy to the port's egress mirror. */
+static inline void
+out_enqueue(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+	    struct rte_mbuf *m)
+{
+	const struct vsw_dp_port *op = &conf->ports[slot];
+
+	tx_enqueue_any(pmd, conf, slot, m);
+	if (unlikely(op->mirror_dir & VSW_MIRROR_TX)) {
+		rte_pktmbuf_refcnt_update(m, 1);
+		tx_enqueue_any(pmd, conf, op->mirror_slot, m);
+		pmd->ctrs[slot].events[VSW_EV_MIRRORED]++;
+	}
 }
 
 static inline void
@@ -165,44 +207,289 @@ flood(struct vsw_pmd *pmd, const struct vsw_dp_bridge *br, uint16_t in_slot,
 			tx_enqueue(pmd, br->ports[i], m);
 }
 
-void
-vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
-	       struct rte_mbuf **pkts, uint16_t n)
+/* ------------------------------------------------------------ VLAN tags */
+
+#define ETH_ADDRS_LEN (2 * RTE_ETHER_ADDR_LEN)
+
+static inline bool
+frame_tagged(const uint8_t *d)
+{
+	return d[12] == 0x81 && d[13] == 0x00;
+}
+
+static inline bool
+mbuf_exclusive(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+}
+
+/* Remove the tag in place (m exclusive, first segment >= 18 bytes). */
+static inline void
+vlan_pop_inplace(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memmove(d + RTE_VLAN_HLEN, d, ETH_ADDRS_LEN);
+	rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
+}
+
+/* Insert a tag in place (m exclusive, 4 bytes of headroom). */
+static inline void
+vlan_push_inplace(struct rte_mbuf *m, uint16_t vid)
+{
+	uint8_t *d = (uint8_t *)rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
+
+	memmove(d, d + RTE_VLAN_HLEN, ETH_ADDRS_LEN);
+	d[12] = 0x81;
+	d[13] = 0x00;
+	d[14] = (uint8_t)(vid >> 8);
+	d[15] = (uint8_t)vid;
+}
+
+/*
+ * The other form of a shared frame, without copying the payload: a new
+ * mbuf holding the addresses (and the tag when pushing), chained to an
+ * indirect clone of m that starts after m's addresses (and tag when
+ * popping). m keeps its reference; NULL when out of mbufs.
+ */
+static struct rte_mbuf *
+vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct rte_mbuf *h, *c;
+	uint8_t *hd;
+
+	h = rte_pktmbuf_alloc(m->pool);
+	if (unlikely(h == NULL))
+		return NULL;
+	c = rte_pktmbuf_clone(m, m->pool);
+	if (unlikely(c == NULL)) {
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	hd = (uint8_t *)rte_pktmbuf_append(h, push ? ETH_ADDRS_LEN + RTE_VLAN_HLEN :
+					   ETH_ADDRS_LEN);
+	memcpy(hd, d, ETH_ADDRS_LEN);
+	if (push) {
+		hd[12] = 0x81;
+		hd[13] = 0x00;
+		hd[14] = (uint8_t)(vid >> 8);
+		hd[15] = (uint8_t)vid;
+	}
+	rte_pktmbuf_adj(c, push ? ETH_ADDRS_LEN : ETH_ADDRS_LEN + RTE_VLAN_HLEN);
+	if (unlikely(rte_pktmbuf_chain(h, c) != 0)) {
+		rte_pktmbuf_free(c);
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/*
+ * Give m the other form (tagged <-> untagged) for all its remaining users:
+ * in place when nothing else holds it, else through vlan_copy() (m's
+ * reference passes to the copy). NULL when out of mbufs (m untouched).
+ */
+static inline struct rte_mbuf *
+vlan_convert(struct rte_mbuf *m, bool push, uint16_t vid)
+{
+	struct rte_mbuf *h;
+
+	if (mbuf_exclusive(m) &&
+	    (push ? rte_pktmbuf_headroom(m) >= RTE_VLAN_HLEN : m->data_len >= 18)) {
+		if (push)
+			vlan_push_inplace(m, vid);
+		else
+			vlan_pop_inplace(m);
+		return m;
+	}
+	h = vlan_copy(m, push, vid);
+	if (h != NULL)
+		rte_pktmbuf_free(m);
+	return h;
+}
+
+/* True when a frame of VLAN vid leaves port op tagged. */
+static inline bool
+egress_tagged(const struct vsw_dp_port *op, uint16_t vid)
+{
+	return vid != op->pvid;
+}
+
+/*
+ * Flood on the feature path: VLAN membership, protected ports, tagging
+ * per output. The outputs that take the frame as it is share m; those
+ * that need the other form share one converted copy.
+ */
+static void
+flood_feat(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, const struct vsw_dp_bridge *br,
+	   uint16_t in_slot, struct vsw_port_ctrs *ic, struct rte_mbuf *m, uint16_t vid,
+	   bool tagged)
+{
+	const struct vsw_dp_port *inp = &conf->ports[in_slot], *op;
+	const bool vlan = (br->feat & VSW_BF_VLAN) != 0;
+	uint16_t same[VSW_MAX_PORTS], other[VSW_MAX_PORTS];
+	uint16_t i, s, n_same = 0, n_other = 0;
+	struct rte_mbuf *m2 = NULL;
+
+	for (i = 0; i < br->n_ports; i++) {
+		s = br->ports[i];
+		op = &conf->ports[s];
+		if (s == in_slot || (inp->is_protected && op->is_protected))
+			continue;
+		if (vlan) {
+			if (!vsw_vlan_test(op->vlans, vid))
+				continue;
+			if (egress_tagged(op, vid) != tagged) {
+				other[n_other++] = s;
+				continue;
+			}
+		}
+		same[n_same++] = s;
+	}
+	if (unlikely(n_same + n_other == 0)) {
+		rte_pktmbuf_free(m);
+		ic->drops[VSW_DROP_NO_DEST]++;
+		return;
+	}
+	if (n_other != 0) {
+		if (n_same == 0) {
+			m2 = vlan_convert(m, !tagged, vid);
+			if (m2 == NULL) {
+				rte_pktmbuf_free(m);
+				ic->drops[VSW_DROP_NO_MBUF]++;
+				return;
+			}
+			m = NULL;
+		} else {
+			m2 = vlan_copy(m, !tagged, vid);
+			if (m2 == NULL) {
+				ic->drops[VSW_DROP_NO_MBUF]++;
+				n_other = 0;
+			}
+		}
+	}
+	if (n_same > 1)
+		rte_pktmbuf_refcnt_update(m, (int16_t)(n_same - 1));
+	for (i = 0; i < n_same; i++)
+		out_enqueue(pmd, conf, same[i], m);
+	if (n_other > 1)
+		rte_pktmbuf_refcnt_update(m2, (int16_t)(n_other - 1));
+	for (i = 0; i < n_other; i++)
+		out_enqueue(pmd, conf, other[i], m2);
+}
+
+/* ------------------------------------------------- policing, storm control */
+
+/*
+ * rte_meter takes its profiles by non-const pointer but only reads them;
+ * ours live in the immutable snapshot.
+ */
+#define PROFILE(p) ((struct rte_meter_srtcm_profile *)(uintptr_t)(p))
+
+static __rte_noinline void
+qos_setup(struct vsw_pmd_qos *q, const struct vsw_dp_qos *c)
+{
+	unsigned int i;
+
+	rte_meter_srtcm_config(&q->police_bytes, PROFILE(&c->police_bytes));
+	rte_meter_srtcm_config(&q->police_pkts, PROFILE(&c->police_pkts));
+	for (i = 0; i < VSW_STORM_MAX; i++)
+		rte_meter_srtcm_config(&q->storm[i], PROFILE(&c->storm[i]));
+	q->gen = c->gen;
+}
+
+/* True when the frame is over the port's policer. */
+static inline bool
+policed(struct vsw_pmd_qos *q, const struct vsw_dp_qos *c, uint64_t tsc, uint32_t len)
+{
+	if ((c->police & 1) &&
+	    rte_meter_srtcm_color_blind_check(&q->police_bytes, PROFILE(&c->police_bytes), tsc,
+					      len) !=
+	    RTE_COLOR_GREEN)
+		return true;
+	return (c->police & 2) &&
+	       rte_meter_srtcm_color_blind_check(&q->police_pkts, PROFILE(&c->police_pkts), tsc, 1) !=
+	       RTE_COLOR_GREEN;
+}
+
+/* True when the frame is over the port's storm-control limit of its class. */
+static inline bool
+storm_over(struct vsw_pmd_qos *q, const struct vsw_dp_qos *c, uint64_t tsc,
+	   enum vsw_storm_class cls)
+{
+	return ((c->storm_on >> cls) & 1) &&
+	       rte_meter_srtcm_color_blind_check(&q->storm[cls], PROFILE(&c->storm[cls]), tsc, 1) !=
+	       RTE_COLOR_GREEN;
+}
+
+static inline bool
+mac_allowed(const struct vsw_dp_port *p, const uint8_t *mac)
+{
+	uint64_t v = 0;
+	uint16_t i;
+
+	memcpy(&v, mac, RTE_ETHER_ADDR_LEN);
+	for (i = 0; i < p->n_allowed; i++)
+		if (p->allowed[i] == v)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------ per burst */
+
+#define DROP(reason) do { \
+		rte_pktmbuf_free(m); \
+		ic->drops[reason]++; \
+	} while (0)
+
+/*
+ * One burst. `feat` is a compile-time constant: the plain instance has no
+ * feature code at all (VLANs, port security, policing, storm control,
+ * protected ports, mirroring, learn-limit actions); the feature instance
+ * runs for ports or bridges that use any of them.
+ */
+static __rte_always_inline void
+process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
+	struct rte_mbuf **pkts, uint16_t n, const bool feat)
 {
 	const struct vsw_dp_port *inp = &conf->ports[in_slot];
 	const struct vsw_dp_bridge *br = conf->bridges[inp->bridge];
 	struct vsw_port_ctrs *ic = &pmd->ctrs[in_slot];
+	struct vsw_pmd_qos *qs = &pmd->qos[in_slot];
 	uint64_t keys[2 * VSW_BURST];	/* Distinct keys to look up. */
 	uint64_t data[2 * VSW_BURST];	/* Their lookup results. */
 	const void *kp[2 * VSW_BURST];
 	struct rte_mbuf *ok[VSW_BURST];
 	uint8_t sidx[VSW_BURST];	/* Frame -> index of its source key. */
 	uint8_t didx[VSW_BURST];	/* Frame -> index of its destination key, or NO_DST. */
+	uint16_t fvid[VSW_BURST];	/* Feature path: frame's VLAN. */
+	uint8_t ftag[VSW_BURST];	/* Feature path: frame carries a tag. */
+	uint8_t kdrop[2 * VSW_BURST];	/* Drop reason of a refused source key. */
 	struct vsw_learn_req req[VSW_BURST];
-	uint16_t i, n_ok = 0, n_keys = 0, n_req = 0, out;
-	uint64_t hits, done = 0, refused = 0, rx_bytes = 0, sk, dk;
+	uint16_t i, n_ok = 0, n_keys = 0, n_req = 0, out, vid = 0;
+	uint64_t hits, done = 0, refused = 0, unl = 0, rx_bytes = 0, sk, dk, tsc = 0;
 	uint64_t last_sk = UINT64_MAX, last_dk = UINT64_MAX;
-	uint8_t last_si = 0, last_di = 0, k;
-	const struct vsw_fdb *fdb;
+	uint8_t last_si = 0, last_di = 0, k, tagged = 0;
+	const bool vlan = feat && (br->feat & VSW_BF_VLAN);
+	const struct vsw_fdb *fdb = br->fdb;
 	uint32_t now = vsw_now();
+	enum vsw_frame_class cls;
 	const uint8_t *d;
 	struct rte_mbuf *m;
 
-	for (i = 0; i < n && i < PREFETCH_OFFSET; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	ic->rx_pkts += n;
-	if (unlikely(atomic_load_explicit(&vsw_capture_flags[in_slot], memory_order_relaxed) &
-		     VSW_CAPTURE_RX))
-		capture(pmd, in_slot, VSW_CAPTURE_RX, pkts, n);
-	if (unlikely(br == NULL)) {
-		for (i = 0; i < n; i++)
-			rx_bytes += pkts[i]->pkt_len;
-		ic->rx_bytes += rx_bytes;
-		rte_pktmbuf_free_bulk(pkts, n);
-		ic->drops[VSW_DROP_NO_DEST] += n;
-		return;
+	if (feat) {
+		if (unlikely(inp->feat & VSW_PF_MIRROR_DST)) {
+			rte_pktmbuf_free_bulk(pkts, n);
+			ic->drops[VSW_DROP_MIRROR_PORT] += n;
+			return;
+		}
+		if (inp->feat & (VSW_PF_POLICE | VSW_PF_STORM)) {
+			tsc = rte_rdtsc();
+			if (unlikely(qs->gen != inp->qos.gen))
+				qos_setup(qs, &inp->qos);
+		}
 	}
-	fdb = br->fdb;
 
 	/*
 	 * 1. Classify and collect keys. Runs of frames with the same source
@@ -215,29 +502,77 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 		m = pkts[i];
 		rx_bytes += m->pkt_len;
 		d = rte_pktmbuf_mtod(m, const uint8_t *);
-		switch (vsw_frame_classify(d, m->data_len)) {
-		case VSW_FRAME_UNICAST:
-			dk = key_of(d, 0);
+		cls = vsw_frame_classify(d, m->data_len);
+		if (unlikely(cls == VSW_FRAME_RUNT)) {
+			DROP(VSW_DROP_RUNT);
+			continue;
+		}
+		if (unlikely(cls == VSW_FRAME_INVALID_SRC)) {
+			DROP(VSW_DROP_INVALID_SRC);
+			continue;
+		}
+		if (feat) {
+			if ((inp->feat & VSW_PF_ALLOWED_MACS) &&
+			    !mac_allowed(inp, d + RTE_ETHER_ADDR_LEN)) {
+				DROP(VSW_DROP_SRC_NOT_ALLOWED);
+				continue;
+			}
+			if (vlan) {
+				tagged = frame_tagged(d);
+				if (tagged) {
+					if (unlikely(m->data_len < 18)) {
+						DROP(VSW_DROP_RUNT);
+						continue;
+					}
+					vid = (uint16_t)((d[14] << 8 | d[15]) & 0xfff);
+					if (vid == 0) {
+						/* Priority tag: the frame is untagged. */
+						vlan_pop_inplace(m);
+						d = rte_pktmbuf_mtod(m, const uint8_t *);
+						tagged = 0;
+						vid = inp->pvid;
+					} else if (inp->access) {
+						DROP(VSW_DROP_VLAN_NOT_ALLOWED);
+						continue;
+					}
+				} else {
+					vid = inp->pvid;
+				}
+				if (!vsw_vlan_test(inp->vlans, vid)) {
+					DROP(VSW_DROP_VLAN_NOT_ALLOWED);
+					continue;
+				}
+				fvid[n_ok] = vid;
+				ftag[n_ok] = tagged;
+			}
+			if ((inp->feat & VSW_PF_POLICE) && policed(qs, &inp->qos, tsc, m->pkt_len)) {
+				DROP(VSW_DROP_POLICED);
+				continue;
+			}
+			if ((inp->feat & VSW_PF_STORM) && cls == VSW_FRAME_FLOOD) {
+				if (rte_is_broadcast_ether_addr((const struct rte_ether_addr *)d)) {
+					if (storm_over(qs, &inp->qos, tsc, VSW_STORM_BCAST)) {
+						DROP(VSW_DROP_STORM_BCAST);
+						continue;
+					}
+				} else if (storm_over(qs, &inp->qos, tsc, VSW_STORM_MCAST)) {
+					DROP(VSW_DROP_STORM_MCAST);
+					continue;
+				}
+			}
+		}
+		if (cls == VSW_FRAME_UNICAST) {
+			dk = key_of(d, vid);
 			if (dk != last_dk) {
 				last_dk = dk;
 				last_di = (uint8_t)n_keys;
 				keys[n_keys++] = dk;
 			}
 			didx[n_ok] = last_di;
-			break;
-		case VSW_FRAME_FLOOD:
+		} else {
 			didx[n_ok] = NO_DST;
-			break;
-		case VSW_FRAME_RUNT:
-			rte_pktmbuf_free(m);
-			ic->drops[VSW_DROP_RUNT]++;
-			continue;
-		default:
-			rte_pktmbuf_free(m);
-			ic->drops[VSW_DROP_INVALID_SRC]++;
-			continue;
 		}
-		sk = key_of(d + RTE_ETHER_ADDR_LEN, 0);
+		sk = key_of(d + RTE_ETHER_ADDR_LEN, vid);
 		if (sk != last_sk) {
 			last_sk = sk;
 			last_si = (uint8_t)n_keys;
@@ -249,6 +584,15 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 	ic->rx_bytes += rx_bytes;
 	if (unlikely(n_ok == 0))
 		return;
+
+	/* Ingress mirror: the frames the port accepted, shared by reference. */
+	if (feat && (inp->feat & VSW_PF_MIRROR_RX)) {
+		for (i = 0; i < n_ok; i++) {
+			rte_pktmbuf_refcnt_update(ok[i], 1);
+			tx_enqueue_any(pmd, conf, inp->mirror_slot, ok[i]);
+		}
+		ic->events[VSW_EV_MIRRORED] += n_ok;
+	}
 
 	/* 2. One bulk lookup of every distinct key (<= 64). */
 	for (i = 0; i < n_keys; i++)
@@ -262,21 +606,42 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 			if (unlikely((refused >> k) & 1)) {
 				rte_pktmbuf_free(ok[i]);
 				ok[i] = NULL;
-				ic->drops[VSW_DROP_LEARN_LIMIT]++;
+				ic->drops[kdrop[k]]++;
+			} else if (feat && unlikely((unl >> k) & 1)) {
+				ic->events[VSW_EV_UNLEARNED]++;
 			}
 			continue;
 		}
 		done |= UINT64_C(1) << k;
-		if (likely((hits >> k) & 1) && vsw_fdb_data_port(data[k]) == in_slot) {
-			vsw_fdb_touch(fdb, data[k], now);
-			continue;
-		}
-		if (!((hits >> k) & 1) && unlikely(vsw_fdb_port_full(fdb, in_slot))) {
-			refused |= UINT64_C(1) << k;
-			rte_pktmbuf_free(ok[i]);
-			ok[i] = NULL;
-			ic->drops[VSW_DROP_LEARN_LIMIT]++;
-			continue;
+		if (likely((hits >> k) & 1)) {
+			if (likely(vsw_fdb_data_port(data[k]) == in_slot)) {
+				vsw_fdb_touch(fdb, data[k], now);
+				continue;
+			}
+			if (unlikely(vsw_fdb_frozen(fdb, data[k], now))) {
+				refused |= UINT64_C(1) << k;
+				kdrop[k] = VSW_DROP_MAC_FROZEN;
+				rte_pktmbuf_free(ok[i]);
+				ok[i] = NULL;
+				ic->drops[VSW_DROP_MAC_FROZEN]++;
+				continue;
+			}
+		} else if (unlikely(vsw_fdb_port_full(fdb, in_slot))) {
+			if (feat && (inp->feat & VSW_PF_LIMIT_FWD)) {
+				/* on-limit=flood|log: forward it, do not learn it. */
+				unl |= UINT64_C(1) << k;
+				ic->events[VSW_EV_UNLEARNED]++;
+				if (inp->on_limit != VSW_ON_LIMIT_LOG)
+					continue;
+				/* log: the control thread reports the refused MAC. */
+			} else {
+				refused |= UINT64_C(1) << k;
+				kdrop[k] = VSW_DROP_LEARN_LIMIT;
+				rte_pktmbuf_free(ok[i]);
+				ok[i] = NULL;
+				ic->drops[VSW_DROP_LEARN_LIMIT]++;
+				continue;
+			}
 		}
 		if (keys[k] == pmd->last_learn_key && in_slot == pmd->last_learn_slot &&
 		    now == pmd->last_learn_sec)
@@ -306,21 +671,83 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
 		if (k != NO_DST && ((hits >> k) & 1)) {
 			out = vsw_fdb_data_port(data[k]);
 			if (unlikely(out == in_slot)) {
-				rte_pktmbuf_free(m);
-				ic->drops[VSW_DROP_SAME_PORT]++;
+				DROP(VSW_DROP_SAME_PORT);
 				continue;
 			}
 			if (likely(out < VSW_MAX_PORTS && conf->ports[out].valid &&
 				   conf->ports[out].bridge == inp->bridge)) {
-				tx_enqueue(pmd, out, m);
+				if (!feat) {
+					tx_enqueue(pmd, out, m);
+					continue;
+				}
+				if (inp->is_protected && conf->ports[out].is_protected) {
+					DROP(VSW_DROP_PROTECTED);
+					continue;
+				}
+				if (vlan) {
+					if (!vsw_vlan_test(conf->ports[out].vlans, fvid[i])) {
+						DROP(VSW_DROP_VLAN_NOT_ALLOWED);
+						continue;
+					}
+					if (egress_tagged(&conf->ports[out], fvid[i]) != ftag[i]) {
+						struct rte_mbuf *m2 = vlan_convert(m, !ftag[i],
+										   fvid[i]);
+
+						if (m2 == NULL) {
+							DROP(VSW_DROP_NO_MBUF);
+							continue;
+						}
+						m = m2;
+					}
+				}
+				out_enqueue(pmd, conf, out, m);
 				continue;
 			}
 		}
-		flood(pmd, br, in_slot, ic, m);
+		if (!feat) {
+			flood(pmd, br, in_slot, ic, m);
+			continue;
+		}
+		if ((inp->feat & VSW_PF_STORM) && k != NO_DST &&
+		    storm_over(qs, &inp->qos, tsc, VSW_STORM_UNKNOWN)) {
+			DROP(VSW_DROP_STORM_UNKNOWN);
+			continue;
+		}
+		flood_feat(pmd, conf, br, in_slot, ic, m, vlan ? fvid[i] : 0, vlan && ftag[i]);
 	}
 
 	/* 5. One tx burst per output port. */
 	tx_flush(pmd, conf);
+}
+
+void
+vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
+	       struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct vsw_dp_port *inp = &conf->ports[in_slot];
+	const struct vsw_dp_bridge *br = conf->bridges[inp->bridge];
+	struct vsw_port_ctrs *ic = &pmd->ctrs[in_slot];
+	uint64_t rx_bytes = 0;
+	uint16_t i;
+
+	for (i = 0; i < n && i < PREFETCH_OFFSET; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	ic->rx_pkts += n;
+	if (unlikely(atomic_load_explicit(&vsw_capture_flags[in_slot], memory_order_relaxed) &
+		     VSW_CAPTURE_RX))
+		capture(pmd, in_slot, VSW_CAPTURE_RX, pkts, n);
+	if (unlikely(br == NULL)) {
+		for (i = 0; i < n; i++)
+			rx_bytes += pkts[i]->pkt_len;
+		ic->rx_bytes += rx_bytes;
+		rte_pktmbuf_free_bulk(pkts, n);
+		ic->drops[VSW_DROP_NO_DEST] += n;
+		return;
+	}
+	if (likely((inp->feat | br->feat) == 0))
+		process(pmd, conf, in_slot, pkts, n, false);
+	else
+		process(pmd, conf, in_slot, pkts, n, true);
 }
 
 /*

@@ -33,13 +33,43 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_meter.h>
 
 #include "vsw_common.h"
 #include "vsw_fdb.h"
+#include "vsw_l2.h"
 #include "vsw_stats.h"
 
 struct rte_ring;
 struct rte_rcu_qsbr;
+
+/**
+ * Input-side feature bits of a port (vsw_dp_port.feat) and bridge-wide
+ * bits (vsw_dp_bridge.feat). A burst from a port whose feat and whose
+ * bridge's feat are both 0 takes the plain path, compiled without any of
+ * the feature code: a feature that is off costs one branch per burst.
+ */
+enum vsw_dp_feat {
+	VSW_PF_ALLOWED_MACS = 1 << 0,	/**< Port security. */
+	VSW_PF_POLICE = 1 << 1,		/**< Ingress policing. */
+	VSW_PF_STORM = 1 << 2,		/**< Storm control. */
+	VSW_PF_PROTECTED = 1 << 3,	/**< Protected port. */
+	VSW_PF_MIRROR_RX = 1 << 4,	/**< Ingress mirrored. */
+	VSW_PF_MIRROR_DST = 1 << 5,	/**< A mirror output: frames in are dropped. */
+	VSW_PF_LIMIT_FWD = 1 << 6,	/**< on-limit=flood|log. */
+	VSW_BF_VLAN = 1 << 0,		/**< Some member sets a VLAN option. */
+	VSW_BF_MIRROR_TX = 1 << 1,	/**< Some member's egress is mirrored. */
+};
+
+/** Policer and storm-control parameters of a port (this PMD's share). */
+struct vsw_dp_qos {
+	uint32_t gen;					/**< Changes when these do. */
+	uint8_t police;					/**< Bit 0: bytes, bit 1: frames. */
+	uint8_t storm_on;				/**< Bit per enum vsw_storm_class. */
+	struct rte_meter_srtcm_profile police_bytes;	/**< Bytes/s. */
+	struct rte_meter_srtcm_profile police_pkts;	/**< Frames/s (1 "byte" per frame). */
+	struct rte_meter_srtcm_profile storm[VSW_STORM_MAX];	/**< Frames/s. */
+};
 
 /** A port slot as the data path sees it. */
 struct vsw_dp_port {
@@ -48,14 +78,26 @@ struct vsw_dp_port {
 	uint16_t bridge;	/**< Bridge index. */
 	uint16_t gen;		/**< Slot generation, to spot stale learn requests. */
 	uint8_t valid;		/**< Slot in use and started. */
-	uint8_t pad;
+	uint8_t feat;		/**< enum vsw_dp_feat VSW_PF_* bits. */
+	/* The rest is read only on the feature path. */
+	uint16_t pvid;		/**< VLAN of untagged frames in; leaves untagged. */
+	uint8_t access;		/**< Tagged frames in (vid != 0) are dropped. */
+	uint8_t is_protected;	/**< Protected port. */
+	uint8_t on_limit;	/**< enum vsw_on_limit. */
+	uint8_t mirror_dir;	/**< enum vsw_mirror_dir bits. */
+	uint16_t mirror_slot;	/**< Mirror output slot. */
+	uint16_t n_allowed;	/**< allowed[] entries. */
+	uint64_t allowed[VSW_MAX_ALLOWED_MACS];	/**< Allowed sources, as 48-bit values. */
+	struct vsw_dp_qos qos;	/**< Policing and storm control. */
+	uint64_t vlans[(VSW_VLAN_MAX + 1) / 64];	/**< VLANs it carries (bit 0 = untagged). */
 };
 
 /** A bridge as the data path sees it. */
 struct vsw_dp_bridge {
 	struct vsw_fdb *fdb;		/**< Learning table. */
 	uint16_t idx;			/**< Bridge index. */
-	uint16_t n_ports;		/**< Started member ports. */
+	uint16_t n_ports;		/**< Started member ports (mirror outputs excluded). */
+	uint8_t feat;			/**< enum vsw_dp_feat VSW_BF_* bits. */
 	uint16_t ports[VSW_MAX_PORTS];	/**< Their slots. */
 };
 
@@ -111,6 +153,14 @@ struct vsw_rxq_ctrs {
 	uint64_t cycles;	/**< TSC cycles spent on its bursts. */
 };
 
+/** Run-time policer and storm-control state of one (PMD, port). */
+struct vsw_pmd_qos {
+	uint32_t gen;				/**< vsw_dp_qos.gen it was set up for. */
+	struct rte_meter_srtcm police_bytes;
+	struct rte_meter_srtcm police_pkts;
+	struct rte_meter_srtcm storm[VSW_STORM_MAX];
+};
+
 /** Burst-size buckets of pmd-stats: 1, 2-3, 4-7, 8-15, 16-31, 32. */
 #define VSW_BURST_BUCKETS 6
 
@@ -138,6 +188,7 @@ struct vsw_pmd {
 	uint16_t touched[VSW_MAX_PORTS];	/**< Those slots. */
 	uint16_t txcnt[VSW_MAX_PORTS];		/**< Frames queued per slot. */
 	struct rte_mbuf *txbuf[VSW_MAX_PORTS][VSW_BURST]; /**< Queued frames. */
+	struct vsw_pmd_qos qos[VSW_MAX_PORTS];	/**< Policers, storm buckets. */
 } __rte_cache_aligned;
 
 /** The published configuration; PMDs load it with acquire. */

@@ -156,14 +156,38 @@ alloc_idx(struct vsw_fdb *fdb, uint32_t *idx)
 	return 0;
 }
 
+uint32_t
+vsw_fdb_port_limit(const struct vsw_fdb *fdb, uint16_t port)
+{
+	if (port >= VSW_MAX_PORTS)
+		return 0;
+	return fdb->port_limit[port] != 0 ? fdb->port_limit[port] : fdb->port_max_macs;
+}
+
+static void
+port_full_update(struct vsw_fdb *fdb, uint16_t port)
+{
+	uint32_t lim = vsw_fdb_port_limit(fdb, port);
+
+	fdb->port_full[port] = lim != 0 && fdb->port_count[port] >= lim;
+}
+
+void
+vsw_fdb_set_port_limit(struct vsw_fdb *fdb, uint16_t port, uint32_t limit)
+{
+	if (port >= VSW_MAX_PORTS)
+		return;
+	fdb->port_limit[port] = limit;
+	port_full_update(fdb, port);
+}
+
 static void
 port_count_inc(struct vsw_fdb *fdb, uint16_t port)
 {
 	if (port >= VSW_MAX_PORTS)
 		return;
 	fdb->port_count[port]++;
-	if (fdb->port_max_macs != 0 && fdb->port_count[port] >= fdb->port_max_macs)
-		fdb->port_full[port] = 1;
+	port_full_update(fdb, port);
 }
 
 static void
@@ -172,8 +196,30 @@ port_count_dec(struct vsw_fdb *fdb, uint16_t port)
 	if (port >= VSW_MAX_PORTS || fdb->port_count[port] == 0)
 		return;
 	fdb->port_count[port]--;
-	if (fdb->port_max_macs == 0 || fdb->port_count[port] < fdb->port_max_macs)
-		fdb->port_full[port] = 0;
+	port_full_update(fdb, port);
+}
+
+/*
+ * Count a move of a dynamic entry in its flap window. @return true when
+ * this move makes it a flap (reported once per window).
+ */
+static bool
+flap_count(struct vsw_fdb *fdb, struct vsw_fdb_entry *e, uint32_t now)
+{
+	if (fdb->flap.moves == 0)
+		return false;
+	if (now - e->flap_start >= fdb->flap.window || e->flap_moves == 0) {
+		e->flap_start = now;
+		e->flap_moves = 0;
+		e->flap_logged = 0;
+	}
+	if (e->flap_moves < UINT16_MAX)
+		e->flap_moves++;
+	if (e->flap_moves < fdb->flap.moves || e->flap_logged)
+		return false;
+	e->flap_logged = 1;
+	fdb->stats.flaps++;
+	return true;
 }
 
 /* Insert a key that is not in the table. */
@@ -193,6 +239,10 @@ insert(struct vsw_fdb *fdb, const struct vsw_fdb_key *key, uint16_t port, uint32
 	e->port = port;
 	e->is_static = is_static;
 	e->in_use = 1;
+	e->frozen_until = 0;
+	e->flap_start = 0;
+	e->flap_moves = 0;
+	e->flap_logged = 0;
 	ret = rte_hash_add_key_data(fdb->h, key, (void *)(uintptr_t)make_data(idx, port));
 	if (ret < 0) {
 		/* Out of hash slots: some may wait for a grace period. */
@@ -253,6 +303,7 @@ vsw_fdb_learn_from(struct vsw_fdb *fdb, const struct vsw_fdb_key *key, uint16_t 
 		   uint32_t now, uint16_t *old_port)
 {
 	struct vsw_fdb_entry *e;
+	bool flapping;
 	uint32_t idx;
 
 	*old_port = VSW_NO_SLOT;
@@ -265,15 +316,27 @@ vsw_fdb_learn_from(struct vsw_fdb *fdb, const struct vsw_fdb_key *key, uint16_t 
 		}
 		if (e->is_static)
 			return VSW_FDB_STATIC;
+		if (e->frozen_until > now) {
+			fdb->stats.frozen_refused++;
+			return VSW_FDB_FROZEN;
+		}
+		flapping = flap_count(fdb, e, now);
+		if (flapping && fdb->flap.freeze != 0) {
+			/* Damping: it stays where it is for `freeze` seconds. */
+			e->frozen_until = now + fdb->flap.freeze;
+			fdb->stats.frozen++;
+			fdb->stats.frozen_refused++;
+			return VSW_FDB_FROZEN;
+		}
 		if (repoint(fdb, idx, port) < 0)
 			return VSW_FDB_ERROR;
 		port_count_inc(fdb, port);
 		e->last_seen = now;
 		fdb->stats.moved++;
-		return VSW_FDB_MOVED;
+		return flapping ? VSW_FDB_FLAPPING : VSW_FDB_MOVED;
 	}
-	if (fdb->port_max_macs != 0 && port < VSW_MAX_PORTS &&
-	    fdb->port_count[port] >= fdb->port_max_macs) {
+	if (port < VSW_MAX_PORTS && vsw_fdb_port_limit(fdb, port) != 0 &&
+	    fdb->port_count[port] >= vsw_fdb_port_limit(fdb, port)) {
 		fdb->port_full[port] = 1;
 		fdb->stats.limit_hits++;
 		return VSW_FDB_PORT_LIMIT;
@@ -413,7 +476,7 @@ vsw_fdb_set_limits(struct vsw_fdb *fdb, uint32_t aging, uint32_t max_macs,
 	fdb->max_macs = max_macs == 0 || max_macs > fdb->capacity ? fdb->capacity : max_macs;
 	fdb->port_max_macs = port_max_macs;
 	for (p = 0; p < VSW_MAX_PORTS; p++)
-		fdb->port_full[p] = port_max_macs != 0 && fdb->port_count[p] >= port_max_macs;
+		port_full_update(fdb, (uint16_t)p);
 }
 
 int

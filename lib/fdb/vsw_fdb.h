@@ -60,6 +60,10 @@ struct vsw_fdb_entry {
 	uint16_t port;			/**< Port slot (writer's copy). */
 	uint8_t is_static;		/**< Never aged, never moved. */
 	uint8_t in_use;			/**< Live in the hash. */
+	uint32_t frozen_until;		/**< Moves refused until this second (damping). */
+	uint32_t flap_start;		/**< Start of the current flap window. */
+	uint16_t flap_moves;		/**< Moves in that window. */
+	uint16_t flap_logged;		/**< Reported in that window. */
 };
 
 /** Table counters, read by the control thread. */
@@ -69,6 +73,16 @@ struct vsw_fdb_stats {
 	uint64_t aged;		/**< Entries removed by aging. */
 	uint64_t limit_hits;	/**< MACs not learned: table or port limit. */
 	uint64_t flushed;	/**< Entries removed by flush or port removal. */
+	uint64_t flaps;		/**< Flap windows: a MAC moved flap_moves times in flap_window s. */
+	uint64_t frozen;	/**< MACs frozen by flap damping. */
+	uint64_t frozen_refused; /**< Moves refused because the MAC was frozen. */
+};
+
+/** MAC-flap detection and damping (per bridge). */
+struct vsw_fdb_flap {
+	uint16_t moves;		/**< Moves within `window` s that make a flap; 0 = off. */
+	uint16_t window;	/**< Seconds. */
+	uint32_t freeze;	/**< Seconds a flapping MAC stays where it is; 0 = log only. */
 };
 
 /** Creation parameters. */
@@ -90,6 +104,8 @@ enum vsw_fdb_learn_result {
 	VSW_FDB_PORT_LIMIT,	/**< Not learned: port at its limit. */
 	VSW_FDB_TABLE_FULL,	/**< Not learned: table at capacity. */
 	VSW_FDB_ERROR,		/**< Not learned: hash insertion failed. */
+	VSW_FDB_FLAPPING,	/**< Moved, and it is flapping (see vsw_fdb_flap); report it. */
+	VSW_FDB_FROZEN,		/**< Move refused: the MAC is frozen on its port. */
 };
 
 struct vsw_fdb {
@@ -104,6 +120,8 @@ struct vsw_fdb {
 	uint32_t n_entries;		/**< Live entries. */
 	uint32_t aging;			/**< Seconds; 0 = never. */
 	uint32_t port_max_macs;		/**< 0 = unlimited. */
+	uint32_t port_limit[VSW_MAX_PORTS]; /**< Per-port override; 0 = port_max_macs. */
+	struct vsw_fdb_flap flap;	/**< Flap detection and damping. */
 	struct rte_rcu_qsbr *qsbr;	/**< PMDs' QSBR variable. */
 	struct rte_rcu_qsbr_dq *dq;	/**< Deferred frees. */
 	struct vsw_fdb_stats stats;	/**< Counters. */
@@ -167,6 +185,15 @@ void vsw_fdb_set_limits(struct vsw_fdb *fdb, uint32_t aging, uint32_t max_macs,
 void vsw_fdb_reclaim(struct vsw_fdb *fdb);
 
 /**
+ * Set one port's learned-MAC limit, overriding the bridge's port_max_macs
+ * (0 = use the bridge's). Writer only.
+ */
+void vsw_fdb_set_port_limit(struct vsw_fdb *fdb, uint16_t port, uint32_t limit);
+
+/** The limit in force on a port (0 = none). */
+uint32_t vsw_fdb_port_limit(const struct vsw_fdb *fdb, uint16_t port);
+
+/**
  * Look up to 64 keys at once. Any thread.
  * @param keys  pointers to n keys.
  * @param data  out: for each hit, (index << 16) | port.
@@ -197,6 +224,16 @@ vsw_fdb_touch(const struct vsw_fdb *fdb, uint64_t data, uint32_t now)
 }
 
 /** True when new MACs from the port must not be learned. PMD thread. */
+/**
+ * True when the entry behind a lookup result is frozen by flap damping
+ * (read by PMDs on the move path only).
+ */
+static inline bool
+vsw_fdb_frozen(const struct vsw_fdb *fdb, uint64_t data, uint32_t now)
+{
+	return fdb->entries[data >> 16].frozen_until > now;
+}
+
 static inline bool
 vsw_fdb_port_full(const struct vsw_fdb *fdb, uint16_t port)
 {

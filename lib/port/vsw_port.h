@@ -29,6 +29,7 @@
 #include <rte_ether.h>
 
 #include "vsw_common.h"
+#include "vsw_l2.h"
 #include "vsw_stats.h"
 
 struct rte_mempool;
@@ -65,6 +66,8 @@ struct vsw_port {
 	time_t link_since;		/**< Time of the last transition. */
 	char error[256];		/**< Why the last open failed. */
 	struct vsw_port_ctrs base;	/**< Counters at the last clear. */
+	struct vsw_l2_conf l2;		/**< L2 policy (set-port): no device restart. */
+	uint32_t qos_gen;		/**< Bumped when its policer/storm settings change. */
 };
 
 /** Pool for a NUMA socket, provided by the daemon. */

@@ -15,6 +15,18 @@ static const char *const drop_help[VSW_DROP_MAX] = {
 #undef DROP_HELP
 };
 
+static const char *const event_names[VSW_EV_MAX] = {
+#define EV_NAME(id, name, help) [VSW_EV_##id] = #name,
+	VSW_PORT_EVENTS(EV_NAME)
+#undef EV_NAME
+};
+
+const char *
+vsw_event_name(unsigned int ev)
+{
+	return ev < VSW_EV_MAX ? event_names[ev] : NULL;
+}
+
 const char *
 vsw_drop_name(unsigned int reason)
 {
@@ -38,6 +50,8 @@ vsw_port_ctrs_add(struct vsw_port_ctrs *dst, const struct vsw_port_ctrs *src)
 	dst->tx_bytes += src->tx_bytes;
 	for (i = 0; i < VSW_DROP_MAX; i++)
 		dst->drops[i] += src->drops[i];
+	for (i = 0; i < VSW_EV_MAX; i++)
+		dst->events[i] += src->events[i];
 }
 
 static uint64_t
@@ -57,6 +71,8 @@ vsw_port_ctrs_sub(struct vsw_port_ctrs *dst, const struct vsw_port_ctrs *src)
 	dst->tx_bytes = sub_clamp(dst->tx_bytes, src->tx_bytes);
 	for (i = 0; i < VSW_DROP_MAX; i++)
 		dst->drops[i] = sub_clamp(dst->drops[i], src->drops[i]);
+	for (i = 0; i < VSW_EV_MAX; i++)
+		dst->events[i] = sub_clamp(dst->events[i], src->events[i]);
 }
 
 uint64_t

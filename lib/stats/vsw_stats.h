@@ -27,7 +27,32 @@
 	_(TX_FULL, tx_full, "output queue full (guest not draining its ring)") \
 	_(PORT_DOWN, port_down, "output port down (no vhost peer, link down)") \
 	_(MTU_EXCEEDED, mtu_exceeded, "frame longer than the output port's MTU allows") \
-	_(NO_MBUF, no_mbuf, "no mbuf for a received frame")
+	_(NO_MBUF, no_mbuf, "no mbuf for a received frame or a re-tagged copy") \
+	_(VLAN_NOT_ALLOWED, vlan_not_allowed, "VLAN not allowed on the input or output port") \
+	_(SRC_NOT_ALLOWED, src_not_allowed, "source MAC not in the port's allowed-macs") \
+	_(POLICED, policed, "over the port's ingress policing rate") \
+	_(STORM_BCAST, storm_bcast, "broadcast over the port's storm-control limit") \
+	_(STORM_MCAST, storm_mcast, "multicast over the port's storm-control limit") \
+	_(STORM_UNKNOWN, storm_unknown, "unknown unicast over the port's storm-control limit") \
+	_(PROTECTED, protected, "unicast between two protected ports") \
+	_(MIRROR_PORT, mirror_port, "frame received on a mirror output port") \
+	_(MAC_FROZEN, mac_frozen, "source MAC frozen on another port (flap damping)")
+
+/**
+ * Counters of things that happened to frames that were not dropped. Same
+ * X-macro scheme as the drop reasons.
+ */
+#define VSW_PORT_EVENTS(_) \
+	_(UNLEARNED, unlearned, "frames forwarded from a MAC not learned: port at its MAC " \
+	  "limit with on-limit=flood or log") \
+	_(MIRRORED, mirrored, "copies of this port's frames sent to its mirror port")
+
+enum vsw_port_event {
+#define VSW_EVENT_ENUM(id, name, help) VSW_EV_##id,
+	VSW_PORT_EVENTS(VSW_EVENT_ENUM)
+#undef VSW_EVENT_ENUM
+	VSW_EV_MAX
+};
 
 enum vsw_drop {
 #define VSW_DROP_ENUM(id, name, help) VSW_DROP_##id,
@@ -43,10 +68,14 @@ struct vsw_port_ctrs {
 	uint64_t tx_pkts;
 	uint64_t tx_bytes;
 	uint64_t drops[VSW_DROP_MAX];
+	uint64_t events[VSW_EV_MAX];
 } __rte_cache_aligned;
 
 /** Name of a drop reason ("tx_full"), or NULL when out of range. */
 const char *vsw_drop_name(unsigned int reason);
+
+/** Name of a port event counter ("mirrored"), or NULL when out of range. */
+const char *vsw_event_name(unsigned int ev);
 
 /** One-line description of a drop reason. */
 const char *vsw_drop_help(unsigned int reason);
