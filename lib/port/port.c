@@ -144,6 +144,7 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	char devname[RTE_DEV_NAME_MAX_LEN];
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
+	uint32_t overhead, max_mtu;
 	struct rte_mempool *pool;
 	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC, q;
 	const char *comma;
@@ -203,6 +204,25 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	if (p->conf.n_rxq > n_txq && p->conf.n_rxq <= info.max_tx_queues)
 		n_txq = p->conf.n_rxq;
 	memset(&conf, 0, sizeof(conf));
+	/* The largest MTU the device takes, by ethdev's own rule. */
+	overhead = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu ?
+		   info.max_rx_pktlen - info.max_mtu : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	max_mtu = RTE_MIN((uint32_t)info.max_mtu, info.max_rx_pktlen - overhead);
+	if (p->conf.mtu != 0 && (max_mtu < p->conf.mtu || info.min_mtu > p->conf.mtu)) {
+		ret = vsw_errf(err, len, -EINVAL, "%s takes an mtu of %u..%u, not %u", devname,
+			       info.min_mtu, max_mtu, p->conf.mtu);
+		goto remove;
+	}
+	/*
+	 * Frames longer than one mbuf (2048 bytes of data) arrive as chains
+	 * where the device can do that, and leave as chains.
+	 */
+	if (p->conf.mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN > RTE_MBUF_DEFAULT_DATAROOM) {
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	}
 	ret = rte_eth_dev_configure(p->eth_port, p->conf.n_rxq, n_txq, &conf);
 	if (ret != 0) {
 		ret = vsw_errf(err, len, ret, "rte_eth_dev_configure(%s): %s", devname,

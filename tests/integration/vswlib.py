@@ -464,6 +464,10 @@ class Vswd:
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 1 << 4
+TP_STATUS_VLAN_TPID_VALID = 1 << 6
 
 
 class Tap:
@@ -481,6 +485,9 @@ class Tap:
             self.sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
         except OSError:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        # The kernel takes a received frame's VLAN tag out into metadata;
+        # PACKET_AUXDATA hands it back so _read() can put it where it was.
+        self.sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         self.sock.bind((ifname, 0))
         self.sock.setblocking(False)
         self.sent = 0
@@ -510,11 +517,18 @@ class Tap:
         out = []
         while True:
             try:
-                data, addr = self.sock.recvfrom(65535)
+                data, anc, _flags, addr = self.sock.recvmsg(65535, 256)
             except BlockingIOError:
                 return out
             if addr[2] == PACKET_OUTGOING:
                 continue
+            for level, typ, cdata in anc:
+                if level == SOL_PACKET and typ == PACKET_AUXDATA and len(cdata) >= 20:
+                    status, _l, _s, _m, _n, tci, tpid = struct.unpack("=IIIHHHH", cdata[:20])
+                    if status & TP_STATUS_VLAN_VALID:
+                        if not status & TP_STATUS_VLAN_TPID_VALID:
+                            tpid = 0x8100
+                        data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
             if is_test_frame(data):
                 out.append(data)
 
