@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
 #include <rte_ether.h>
 
 #include "vsw_common.h"
@@ -64,7 +65,10 @@ struct vsw_fdb_entry {
 	uint32_t flap_start;		/**< Start of the current flap window. */
 	uint16_t flap_moves;		/**< Moves in that window. */
 	uint16_t flap_logged;		/**< Reported in that window. */
-};
+	uint32_t reserved;		/**< Keeps the size a multiple of 8 ... */
+} __rte_aligned(8);			/**< ... so every key is 8-byte aligned (rte_hash reads it as one word). */
+
+static_assert(sizeof(struct vsw_fdb_entry) == 32, "fdb entries: 32 bytes, key 8-byte aligned");
 
 /** Table counters, read by the control thread. */
 struct vsw_fdb_stats {
