@@ -829,6 +829,99 @@ eal_teardown(void **state)
 	return 0;
 }
 
+/* A port's own limit overrides the bridge's; 0 goes back to it. */
+static void
+per_port_limit(void **state)
+{
+	struct vsw_fdb *fdb = mkfdb(64, 300, 3);
+	struct vsw_fdb_key k;
+	uint32_t i;
+
+	(void)state;
+	vsw_fdb_set_port_limit(fdb, 1, 1);
+	assert_int_equal(vsw_fdb_port_limit(fdb, 1), 1);
+	assert_int_equal(vsw_fdb_port_limit(fdb, 2), 3);
+	k = mkkey(0, 1);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 0), VSW_FDB_LEARNED);
+	assert_true(vsw_fdb_port_full(fdb, 1));
+	k = mkkey(0, 2);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 0), VSW_FDB_PORT_LIMIT);
+	for (i = 0; i < 3; i++) {
+		k = mkkey(0, 10 + i);
+		assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 0), VSW_FDB_LEARNED);
+	}
+	assert_true(vsw_fdb_port_full(fdb, 2));
+	/* Raised above the bridge's: port 1 takes 4. */
+	vsw_fdb_set_port_limit(fdb, 1, 4);
+	assert_false(vsw_fdb_port_full(fdb, 1));
+	for (i = 0; i < 3; i++) {
+		k = mkkey(0, 20 + i);
+		assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 0), VSW_FDB_LEARNED);
+	}
+	assert_true(vsw_fdb_port_full(fdb, 1));
+	/* Back to the bridge's (3): still full, nothing evicted. */
+	vsw_fdb_set_port_limit(fdb, 1, 0);
+	assert_true(vsw_fdb_port_full(fdb, 1));
+	assert_int_equal(fdb->port_count[1], 4);
+	vsw_fdb_free(fdb);
+}
+
+/* N moves within the window: one flap report; with freeze, it stays put. */
+static void
+flap_detect_and_freeze(void **state)
+{
+	struct vsw_fdb *fdb = mkfdb(64, 300, 0);
+	struct vsw_fdb_key k = mkkey(7, 1);
+	const struct vsw_fdb_entry *e;
+	uint64_t data;
+	uint16_t old;
+
+	(void)state;
+	fdb->flap.moves = 3;
+	fdb->flap.window = 10;
+	fdb->flap.freeze = 0;
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 100), VSW_FDB_LEARNED);
+	assert_int_equal(vsw_fdb_learn_from(fdb, &k, 2, 100, &old), VSW_FDB_MOVED);
+	assert_int_equal(old, 1);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 101), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn_from(fdb, &k, 2, 102, &old), VSW_FDB_FLAPPING);
+	assert_int_equal(old, 1);
+	/* Reported once per window, still moving (no freeze). */
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 103), VSW_FDB_MOVED);
+	assert_int_equal(fdb->stats.flaps, 1);
+	/* A new window after 10 s counts from zero. */
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 120), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 121), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 122), VSW_FDB_FLAPPING);
+	assert_int_equal(fdb->stats.flaps, 2);
+
+	/* Freeze: the move that makes the flap is refused, for 30 s. */
+	fdb->flap.freeze = 30;
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 200), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 200), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 201), VSW_FDB_FROZEN);
+	assert_int_equal(vsw_fdb_lookup(fdb, &k, &e), 0);
+	assert_int_equal(e->port, 2);
+	assert_int_equal(e->frozen_until, 231);
+	assert_true(bulk1(fdb, &k, &data));
+	assert_true(vsw_fdb_frozen(fdb, data, 230));
+	assert_false(vsw_fdb_frozen(fdb, data, 231));
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 220), VSW_FDB_FROZEN);
+	assert_int_equal(fdb->stats.frozen, 1);
+	assert_int_equal(fdb->stats.frozen_refused, 2);
+	/* Refreshing on its own port is fine while frozen. */
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 225), VSW_FDB_REFRESHED);
+	/* Thawed: moves again. */
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 231), VSW_FDB_MOVED);
+	/* flap.moves = 0: detection off. */
+	fdb->flap.moves = 0;
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 232), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 232), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 2, 232), VSW_FDB_MOVED);
+	assert_int_equal(vsw_fdb_learn(fdb, &k, 1, 232), VSW_FDB_MOVED);
+	vsw_fdb_free(fdb);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -839,6 +932,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(static_entries),
 		cmocka_unit_test(table_full),
 		cmocka_unit_test(port_limit),
+		cmocka_unit_test(per_port_limit),
+		cmocka_unit_test(flap_detect_and_freeze),
 		cmocka_unit_test(flush),
 		cmocka_unit_test(del_and_stale_key),
 		cmocka_unit_test(lookup_bulk),
