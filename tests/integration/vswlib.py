@@ -645,7 +645,8 @@ class TestPmdVM:
 
     __test__ = False
 
-    def __init__(self, workdir, name, ports, lcores="0@0,1@0"):
+    def __init__(self, workdir, name, ports, lcores="0@0,1@0", extra=()):
+        self.extra = list(extra)      # more testpmd arguments (after --)
         self.dir = os.path.join(str(workdir), name)
         os.makedirs(self.dir, exist_ok=True)
         self.name = name
@@ -687,7 +688,7 @@ class TestPmdVM:
                 v += ",mac=%s" % p.mac
             cmd += ["--vdev", v]
         cmd += ["--", "-i", "--forward-mode=io", "--no-flush-rx",
-                "--total-num-mbufs=8192", "--nb-cores=1"]
+                "--total-num-mbufs=8192", "--nb-cores=1"] + self.extra
         nq = max(p.queues for p in self.ports)
         if nq > 1:
             cmd += ["--rxq=%d" % nq, "--txq=%d" % nq]
