@@ -16,8 +16,16 @@
  * ports. It prints one JSON line: offered and received frames, Mpps, and
  * how many received frames were misdelivered (arrived on the wrong port).
  *
+ * With --rate PPS it paces the offered load (both ports together) instead
+ * of sending open loop, for zero-loss searches. Every frame carries its
+ * send time (TSC) after the ethertype; frames that come back give the
+ * latency (min, median, p99, max in microseconds, over a sample of up to
+ * 1M frames). After the sending window it waits --drain seconds for frames
+ * still in flight, so `lost` = sent - received is exact.
+ *
  * Usage: vsw-macgen EAL-ARGS -- [--macs N] [--size BYTES] [--seconds S]
  *                                 [--learn-pps N] [--settle S] [--no-learn]
+ *                                 [--rate PPS] [--drain S]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -36,6 +44,8 @@
 
 #define BURST 32
 #define NB_MBUF 16384
+#define LAT_MAX (1u << 20)	/* Latency samples kept. */
+#define TS_OFF 14		/* Send TSC, right after the ethertype. */
 
 struct opts {
 	uint32_t macs;
@@ -44,10 +54,15 @@ struct opts {
 	uint64_t learn_pps;
 	double settle;
 	bool learn;
+	uint64_t rate;
+	double drain;
 };
 
 static volatile bool quit;
 static struct rte_mempool *pool;
+static uint64_t *lat;		/* TSC deltas sampled. */
+static uint32_t n_lat;
+static bool measuring;		/* Sample latency now. */
 
 static void
 on_signal(int sig)
@@ -94,7 +109,12 @@ build(uint16_t p, struct rte_mbuf **m, uint16_t n, uint32_t *i, const struct opt
 static uint64_t
 send_all(uint16_t p, struct rte_mbuf **m, uint16_t n)
 {
-	uint16_t s = rte_eth_tx_burst(p, 0, m, n);
+	uint64_t now = measuring ? rte_rdtsc() : 0;
+	uint16_t s, k;
+
+	for (k = 0; k < n; k++)
+		memcpy(rte_pktmbuf_mtod_offset(m[k], uint8_t *, TS_OFF), &now, sizeof(now));
+	s = rte_eth_tx_burst(p, 0, m, n);
 
 	if (s < n)
 		rte_pktmbuf_free_bulk(&m[s], n - s);
@@ -110,12 +130,30 @@ drain(uint16_t p, uint64_t *wrong)
 	uint8_t want = p == 0 ? 0x06 : 0x02;
 
 	n = rte_eth_rx_burst(p, 0, m, BURST);
-	for (k = 0; k < n; k++)
-		if (rte_pktmbuf_mtod(m[k], uint8_t *)[6] != want)
+	uint64_t now = rte_rdtsc(), ts;
+
+	for (k = 0; k < n; k++) {
+		const uint8_t *d = rte_pktmbuf_mtod(m[k], const uint8_t *);
+
+		if (d[6] != want)
 			(*wrong)++;
+		if (measuring && n_lat < LAT_MAX) {
+			memcpy(&ts, d + TS_OFF, sizeof(ts));
+			if (ts != 0 && ts < now)
+				lat[n_lat++] = now - ts;
+		}
+	}
 	if (n)
 		rte_pktmbuf_free_bulk(m, n);
 	return n;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -145,11 +183,14 @@ main(int argc, char **argv)
 		{ "learn-pps", required_argument, NULL, 'l' },
 		{ "settle", required_argument, NULL, 'w' },
 		{ "no-learn", no_argument, NULL, 'n' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "drain", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { 2, 64, 5.0, 500000, 2.0, true };
+	struct opts o = { 2, 64, 5.0, 500000, 2.0, true, 0, 0.5 };
 	struct rte_mbuf *m[BURST];
-	uint64_t tx[2] = { 0, 0 }, rx[2] = { 0, 0 }, wrong = 0, hz, t0, t1, end, gap;
+	uint64_t tx[2] = { 0, 0 }, rx[2] = { 0, 0 }, wrong = 0, hz, t0, t1, end, gap, next, rx_win;
+	double us;
 	uint32_t idx[2] = { 0, 0 }, sent;
 	uint16_t p, n;
 	int ret, opt;
@@ -169,6 +210,8 @@ main(int argc, char **argv)
 		case 'l': o.learn_pps = strtoull(optarg, NULL, 10); break;
 		case 'w': o.settle = atof(optarg); break;
 		case 'n': o.learn = false; break;
+		case 'r': o.rate = strtoull(optarg, NULL, 10); break;
+		case 'd': o.drain = atof(optarg); break;
 		default: fprintf(stderr, "vsw-macgen: bad option\n"); return 2;
 		}
 	}
@@ -179,6 +222,9 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	lat = calloc(LAT_MAX, sizeof(*lat));
+	if (lat == NULL)
+		return 1;
 	pool = rte_pktmbuf_pool_create("macgen", NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());
 	if (pool == NULL) {
@@ -226,23 +272,43 @@ main(int argc, char **argv)
 	idx[0] = 0;
 	idx[1] = o.macs / 2;	/* The two directions use different MAC pairs at a time. */
 	wrong = 0;
+	measuring = true;
 	t0 = rte_get_tsc_cycles();
 	end = t0 + (uint64_t)(o.seconds * (double)hz);
+	/* Paced: one burst per port every `gap` cycles. */
+	gap = o.rate ? (uint64_t)((double)hz * 2 * BURST / (double)o.rate) : 0;
+	next = t0;
 	while (!quit && rte_get_tsc_cycles() < end) {
-		for (p = 0; p < 2; p++) {
-			n = build(p, m, BURST, &idx[p], &o);
-			tx[p] += send_all(p, m, n);
-			rx[p] += drain(p, &wrong);
+		if (gap == 0 || rte_get_tsc_cycles() >= next) {
+			for (p = 0; p < 2; p++) {
+				n = build(p, m, BURST, &idx[p], &o);
+				tx[p] += send_all(p, m, n);
+			}
+			next += gap;
 		}
+		for (p = 0; p < 2; p++)
+			rx[p] += drain(p, &wrong);
 	}
 	t1 = rte_get_tsc_cycles();
-	/* Frames still in flight are not counted. */
+	rx_win = rx[0] + rx[1];
+	/* Frames in flight at the end: wait for them, for an exact loss. */
+	for (end = t1 + (uint64_t)(o.drain * (double)hz); rte_get_tsc_cycles() < end;)
+		for (p = 0; p < 2; p++)
+			rx[p] += drain(p, &wrong);
+	qsort(lat, n_lat, sizeof(*lat), cmp_u64);
+	us = 1e6 / (double)hz;
 	printf("{\"macs\": %u, \"size\": %u, \"seconds\": %.3f, \"tx\": %" PRIu64
-	       ", \"rx\": %" PRIu64 ", \"rx_mpps\": %.4f, \"tx_mpps\": %.4f, "
-	       "\"misdelivered\": %" PRIu64 "}\n",
+	       ", \"rx\": %" PRIu64 ", \"lost\": %" PRId64 ", \"rx_mpps\": %.4f, "
+	       "\"tx_mpps\": %.4f, \"rate\": %" PRIu64 ", \"misdelivered\": %" PRIu64 ", "
+	       "\"lat_samples\": %u, \"lat_min_us\": %.2f, \"lat_median_us\": %.2f, "
+	       "\"lat_p99_us\": %.2f, \"lat_max_us\": %.2f}\n",
 	       o.macs, o.size, (double)(t1 - t0) / (double)hz, tx[0] + tx[1], rx[0] + rx[1],
-	       (double)(rx[0] + rx[1]) / ((double)(t1 - t0) / (double)hz) / 1e6,
-	       (double)(tx[0] + tx[1]) / ((double)(t1 - t0) / (double)hz) / 1e6, wrong);
+	       (int64_t)(tx[0] + tx[1]) - (int64_t)(rx[0] + rx[1]),
+	       (double)rx_win / ((double)(t1 - t0) / (double)hz) / 1e6,
+	       (double)(tx[0] + tx[1]) / ((double)(t1 - t0) / (double)hz) / 1e6, o.rate, wrong,
+	       n_lat, n_lat ? (double)lat[0] * us : 0, n_lat ? (double)lat[n_lat / 2] * us : 0,
+	       n_lat ? (double)lat[(uint64_t)n_lat * 99 / 100] * us : 0,
+	       n_lat ? (double)lat[n_lat - 1] * us : 0);
 	fflush(stdout);
 	for (p = 0; p < 2; p++) {
 		rte_eth_dev_stop(p);
