@@ -258,7 +258,7 @@ publish(struct vsw_switch *sw)
 	struct vsw_dp_bridge *db;
 	struct vsw_dp_poll *poll;
 	struct vsw_port *p, *mp;
-	unsigned int i, q, rr = 0;
+	unsigned int i, j, q, rr;
 	static uint64_t gen;
 
 	c = calloc(1, sizeof(*c));
@@ -311,20 +311,48 @@ publish(struct vsw_switch *sw)
 	}
 	for (i = 0; i < VSW_MAX_PORTS; i++) {
 		p = sw->ports[i];
-		if (p == NULL || !p->open)
+		if (p == NULL || !p->open) {
+			/* Not polled in this snapshot: its queues are placed afresh later. */
+			memset(sw->rxq_pmd[i], 0, sizeof(sw->rxq_pmd[i]));
 			continue;
+		}
+		for (q = p->conf.n_rxq; q < VSW_MAX_QUEUES; q++)
+			sw->rxq_pmd[i][q] = 0;
 		db = c->bridges[p->bridge];
 		/* Flood only to ports that can take frames, never to mirror outputs. */
 		if (db != NULL && p->link_up && !(c->ports[i].feat & VSW_PF_MIRROR_DST))
 			db->ports[db->n_ports++] = (uint16_t)i;
-		for (q = 0; q < p->conf.n_rxq; q++) {
-			poll = &c->poll[rr++ % vsw_n_pmds];
-			if (poll->n_rxq >= VSW_MAX_PMD_RXQ)
+	}
+	/*
+	 * Rx queues: placed ones stay on their PMD (two PMDs must never poll
+	 * one queue, even for one grace period); new ones go to the PMD with
+	 * the fewest. pmd-rebalance moves queues by measured cycles.
+	 */
+	for (rr = 0; rr < 2; rr++) {
+		for (i = 0; i < VSW_MAX_PORTS; i++) {
+			p = sw->ports[i];
+			if (p == NULL || !p->open)
 				continue;
-			poll->rxq[poll->n_rxq].slot = (uint16_t)i;
-			poll->rxq[poll->n_rxq].eth_port = p->eth_port;
-			poll->rxq[poll->n_rxq].queue = (uint16_t)q;
-			poll->n_rxq++;
+			for (q = 0; q < p->conf.n_rxq; q++) {
+				uint8_t a = sw->rxq_pmd[i][q];
+
+				if (a == VSW_RXQ_PARKED || (rr == 0) != (a != 0 && a <= vsw_n_pmds))
+					continue;
+				if (a == 0 || a > vsw_n_pmds) {
+					a = 1;
+					for (j = 1; j < vsw_n_pmds; j++)
+						if (c->poll[j].n_rxq < c->poll[a - 1].n_rxq)
+							a = (uint8_t)(j + 1);
+					sw->rxq_pmd[i][q] = a;
+				}
+				poll = &c->poll[a - 1];
+				if (poll->n_rxq >= VSW_MAX_PMD_RXQ)
+					continue;
+				poll->rxq[poll->n_rxq].slot = (uint16_t)i;
+				poll->rxq[poll->n_rxq].eth_port = p->eth_port;
+				poll->rxq[poll->n_rxq].queue = (uint16_t)q;
+				poll->n_rxq++;
+			}
 		}
 	}
 	old = vsw_dp_publish(c);
@@ -1626,6 +1654,93 @@ cmd_rxq_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 				(double)pmd->busy_cycles : 0.0));
 		}
 	}
+	return 0;
+}
+
+struct rxq_load {
+	uint16_t slot, queue;
+	uint64_t cycles;
+};
+
+static int
+load_cmp(const void *a, const void *b)
+{
+	const struct rxq_load *x = a, *y = b;
+
+	if (x->cycles != y->cycles)
+		return x->cycles < y->cycles ? 1 : -1;
+	return x->slot != y->slot ? x->slot - y->slot : x->queue - y->queue;
+}
+
+/* Cycles a queue used, over all PMDs, since the counters began. */
+static uint64_t
+rxq_cycles(uint16_t slot, uint16_t q)
+{
+	uint64_t c = 0;
+	unsigned int i;
+
+	for (i = 0; i < vsw_n_pmds; i++)
+		c += vsw_pmds[i]->rxq[slot][q].cycles;
+	return c;
+}
+
+static int
+cmd_pmd_rebalance(void *ctx, json_t *args, json_t **res, char *err, size_t len)
+{
+	static struct rxq_load l[VSW_MAX_PORTS * VSW_MAX_QUEUES];
+	uint8_t target[VSW_MAX_PORTS][VSW_MAX_QUEUES];
+	uint64_t pmd_load[VSW_MAX_PMDS] = {0};
+	struct vsw_switch *sw = ctx;
+	unsigned int i, q, n = 0, best, moved = 0;
+	struct vsw_port *p;
+	json_t *a;
+
+	(void)args, (void)err, (void)len;
+	for (i = 0; i < VSW_MAX_PORTS; i++) {
+		p = sw->ports[i];
+		if (p == NULL || !p->open)
+			continue;
+		for (q = 0; q < p->conf.n_rxq; q++) {
+			l[n].slot = (uint16_t)i;
+			l[n].queue = (uint16_t)q;
+			l[n].cycles = rxq_cycles((uint16_t)i, (uint16_t)q) - sw->rxq_base[i][q];
+			n++;
+		}
+	}
+	qsort(l, n, sizeof(l[0]), load_cmp);
+	memset(target, 0, sizeof(target));
+	for (i = 0; i < n; i++) {
+		/* Ties keep the queue where it is. */
+		best = sw->rxq_pmd[l[i].slot][l[i].queue];
+		best = best >= 1 && best <= vsw_n_pmds ? best - 1 : 0;
+		for (q = 0; q < vsw_n_pmds; q++)
+			if (pmd_load[q] < pmd_load[best])
+				best = q;
+		pmd_load[best] += l[i].cycles;
+		target[l[i].slot][l[i].queue] = (uint8_t)(best + 1);
+		if (sw->rxq_pmd[l[i].slot][l[i].queue] != best + 1) {
+			/* Phase 1: nobody polls it. */
+			sw->rxq_pmd[l[i].slot][l[i].queue] = VSW_RXQ_PARKED;
+			moved++;
+		}
+	}
+	if (moved != 0) {
+		publish(sw);	/* Returns once no PMD can still poll a parked queue. */
+		for (i = 0; i < n; i++)
+			sw->rxq_pmd[l[i].slot][l[i].queue] = target[l[i].slot][l[i].queue];
+		publish(sw);
+		event(RTE_LOG_INFO, "pmd-rebalance: %u rx queue(s) moved", moved);
+	}
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(a, json_pack("{s:s,s:i,s:i,s:I}", "port",
+						   sw->ports[l[i].slot]->conf.name, "queue",
+						   l[i].queue, "lcore",
+						   vsw_pmds[target[l[i].slot][l[i].queue] - 1]->lcore,
+						   "cycles", (json_int_t)l[i].cycles));
+		sw->rxq_base[l[i].slot][l[i].queue] = rxq_cycles(l[i].slot, l[i].queue);
+	}
+	*res = json_pack("{s:i,s:o}", "moved", moved, "queues", a);
 	return 0;
 }
 

@@ -45,7 +45,16 @@ struct vsw_switch {
 	bool restoring;					/**< No saves while loading. */
 	uint32_t fdb_seq;				/**< Unique fdb names. */
 	uint64_t learn_dropped;				/**< Stale learn requests. */
+	/**
+	 * Which PMD polls each (port slot, rx queue): 0 = not placed yet,
+	 * VSW_RXQ_PARKED = polled by nobody for one publication (moving),
+	 * else PMD index + 1. Sticky: a queue only moves by pmd-rebalance.
+	 */
+	uint8_t rxq_pmd[VSW_MAX_PORTS][VSW_MAX_QUEUES];
+	uint64_t rxq_base[VSW_MAX_PORTS][VSW_MAX_QUEUES];	/**< Cycles at the last rebalance. */
 };
+
+#define VSW_RXQ_PARKED 0xff
 
 extern struct vsw_switch vsw_sw;
 

@@ -75,6 +75,9 @@ enum vsw_cmd_flags {
 	  "Per-PMD packets, busy and idle cycles, cycles per packet.") \
 	_(rxq_show, "rxq-show", 0, 0, VSW_CMD_RO, "", \
 	  "Which PMD polls which port rx queue.") \
+	_(pmd_rebalance, "pmd-rebalance", 0, 0, VSW_CMD_RW, "", \
+	  "Move rx queues between PMDs by the cycles each used since the last rebalance: " \
+	  "busiest first, each to the least loaded PMD. Queues otherwise never move.") \
 	_(mempool_stats, "mempool-stats", 0, 0, VSW_CMD_RO, "", \
 	  "mbuf pool size and in-use count.") \
 	_(capture, "capture", 2, 3, VSW_CMD_RW, \
