@@ -22,6 +22,7 @@ import glob
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -45,8 +46,18 @@ def source_dir():
     except (OSError, ValueError, KeyError):
         return REPO
 
-DROP_REASONS = ("runt", "invalid_src", "learn_limit", "same_port", "no_dest",
-                "tx_full", "port_down", "mtu_exceeded", "no_mbuf")
+
+
+def _drop_reasons():
+    """The drop reasons, from their one declaration (VSW_DROP_REASONS)."""
+    text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib",
+                             "stats", "vsw_stats.h")).read()
+    start = text.index("#define VSW_DROP_REASONS")
+    block = text[start:text.index("\n\n", start)]
+    return tuple(re.findall(r'_\(\w+, (\w+), "', block))
+
+
+DROP_REASONS = _drop_reasons()
 
 _counter = itertools.count()
 
