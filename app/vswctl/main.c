@@ -227,24 +227,30 @@ print_generic(json_t *r)
 static void
 print_show(json_t *r)
 {
-	static const char *const head[] = { "PORT", "TYPE", "STATE", "RXQ", "MTU", "ENDPOINT" };
-	const json_t *b, *p, *pmd, *mb;
+	static const char *const head[] = { "PORT", "TYPE", "STATE", "RXQ", "MTU", "ENDPOINT",
+					    "L2" };
+	const json_t *b, *p, *pmd, *mb, *v;
+	const char *k;
 	struct table t;
-	size_t i, j;
-	char *vals[6];
+	size_t i, j, n;
+	char *vals[7];
 
 	json_array_foreach(json_object_get(r, "bridges"), i, b) {
-		printf("bridge %s: aging %llds, max-macs %lld, port-max-macs %lld, %lld MACs\n",
+		printf("bridge %s: aging %llds, max-macs %lld, port-max-macs %lld, %lld MACs, "
+		       "flap %lld moves/%llds freeze %llds\n",
 		       json_string_value(json_object_get(b, "name")),
 		       (long long)json_integer_value(json_object_get(b, "aging")),
 		       (long long)json_integer_value(json_object_get(b, "max_macs")),
 		       (long long)json_integer_value(json_object_get(b, "port_max_macs")),
-		       (long long)json_integer_value(json_object_get(b, "fdb_entries")));
+		       (long long)json_integer_value(json_object_get(b, "fdb_entries")),
+		       (long long)json_integer_value(json_object_get(b, "flap_moves")),
+		       (long long)json_integer_value(json_object_get(b, "flap_window")),
+		       (long long)json_integer_value(json_object_get(b, "flap_freeze")));
 		if (json_array_size(json_object_get(b, "ports")) == 0) {
 			printf("  (no ports)\n");
 			continue;
 		}
-		table_init(&t, 6, head, NULL);
+		table_init(&t, 7, head, NULL);
 		json_array_foreach(json_object_get(b, "ports"), j, p) {
 			const char *type = json_string_value(json_object_get(p, "type"));
 			const char *err = json_string_value(json_object_get(p, "error"));
@@ -267,6 +273,18 @@ print_show(json_t *r)
 					exit(1);
 				free(vals[5]);
 				vals[5] = s;
+			}
+			/* L2 options as set-port takes them: "tag=10 storm-bcast=100". */
+			vals[6] = strdup("");
+			json_object_foreach(json_object_get(p, "l2"), k, v) {
+				char *s;
+
+				n = strlen(vals[6]);
+				if (asprintf(&s, "%s%s%s=%s", vals[6], n ? " " : "", k,
+					     json_string_value(v) ? json_string_value(v) : "") < 0)
+					exit(1);
+				free(vals[6]);
+				vals[6] = s;
 			}
 			table_row(&t, vals);
 		}

@@ -147,6 +147,8 @@ def test_vlan_native_and_changes(vswd):
     ports = {p["name"]: p for p in d.show()["bridges"][0]["ports"]}
     assert ports["t1"]["l2"] == {"trunks": "10,20", "native": "10"}, ports["t1"]
     assert ports["a1"]["l2"] == {"tag": "10"}
+    text = vswlib.run_vswctl(d.ctl_path, "show", json_out=False).stdout
+    assert "trunks=10,20 native=10" in text and "tag=10" in text, text
     f = frames(BCAST, mac(0x201), 3)
     sw.xfer("t1", f, {"a1": f})
     g = frames(BCAST, mac(0x202), 2)
