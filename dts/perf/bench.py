@@ -464,6 +464,18 @@ def plot(rows, path):
     return True
 
 
+def write_report(out, name, lines, skipped, results):
+    """name.md (the table, then what was skipped) and name.json; exit status."""
+    for sk in skipped:
+        lines.append(f"\nSkipped {sk['system']}: {sk['why']}")
+    text = "\n".join(lines) + "\n"
+    (out / f"{name}.md").write_text(text)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    log(text)
+    log(f"results in {out}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
 def macscale_main(a, systems, skipped, out, work):
     if not MACGEN.exists():
         sys.exit(f"{MACGEN} not built (ninja -C build)")
@@ -501,14 +513,7 @@ def macscale_main(a, systems, skipped, out, work):
                 base = med
             lines.append(f"| {n} | {s.name} | {med:.2f} ({min(mp):.2f}-{max(mp):.2f}) | "
                          f"{med / base:.2f} |")
-    for sk in skipped:
-        lines.append(f"\nSkipped {sk['system']}: {sk['why']}")
-    text = "\n".join(lines) + "\n"
-    (out / "macscale.md").write_text(text)
-    (out / "macscale.json").write_text(json.dumps(results, indent=2))
-    log(text)
-    log(f"results in {out}")
-    return 0 if all("error" not in r for r in results) else 1
+    return write_report(out, "macscale", lines, skipped, results)
 
 
 def macgen(socks, gen_server, size, seconds, rate=0, macs=2, settle=1.0):
@@ -610,14 +615,7 @@ def zeroloss_main(a, systems, skipped, out, work):
                 f"{fmt(med(rs, 'low_lat_min_us'), '.1f')} / "
                 f"{fmt(med(rs, 'low_lat_median_us'), '.1f')} / "
                 f"{fmt(med(rs, 'low_lat_p99_us'), '.1f')} |")
-    for sk in skipped:
-        lines.append(f"\nSkipped {sk['system']}: {sk['why']}")
-    text = "\n".join(lines) + "\n"
-    (out / "zeroloss.md").write_text(text)
-    (out / "zeroloss.json").write_text(json.dumps(results, indent=2))
-    log(text)
-    log(f"results in {out}")
-    return 0 if all("error" not in r for r in results) else 1
+    return write_report(out, "zeroloss", lines, skipped, results)
 
 
 def cpu_seconds(pid):

@@ -112,18 +112,28 @@ hexval(char c)
 static int
 mac_parse_n(const char *s, const char *end, struct rte_ether_addr *m)
 {
+	uint8_t b[RTE_ETHER_ADDR_LEN];
 	int i, hi, lo;
 
 	if (end - s != 17)
 		return -EINVAL;
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++) {
 		hi = hexval(s[3 * i]);
 		lo = hexval(s[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return -EINVAL;
-		m->addr_bytes[i] = (uint8_t)(hi << 4 | lo);
+		b[i] = (uint8_t)(hi << 4 | lo);
 	}
+	memcpy(m->addr_bytes, b, sizeof(b));
 	return 0;
+}
+
+int
+vsw_mac_parse(const char *s, struct rte_ether_addr *mac)
+{
+	if (s == NULL)
+		return -EINVAL;
+	return mac_parse_n(s, s + strlen(s), mac);
 }
 
 int

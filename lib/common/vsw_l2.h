@@ -103,6 +103,9 @@ int vsw_vlan_list_parse(const char *s, uint64_t *set, char *err, size_t len);
  */
 int vsw_vlan_list_format(const uint64_t *set, char *buf, size_t len);
 
+/** Parse exactly "xx:xx:xx:xx:xx:xx" (hex digits either case). @return 0 or -EINVAL. */
+int vsw_mac_parse(const char *s, struct rte_ether_addr *mac);
+
 /**
  * Parse a comma-separated MAC list ("none" or "" = empty) of at most
  * VSW_MAX_ALLOWED_MACS unicast addresses. @return the count, or -EINVAL

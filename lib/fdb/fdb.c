@@ -491,34 +491,3 @@ vsw_fdb_lookup(const struct vsw_fdb *fdb, const struct vsw_fdb_key *key,
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-vsw_mac_parse(const char *s, struct rte_ether_addr *mac)
-{
-	uint8_t b[RTE_ETHER_ADDR_LEN];
-	int i, hi, lo;
-
-	/* Exactly "xx:xx:xx:xx:xx:xx", two hex digits per group. */
-	if (s == NULL || strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++) {
-		hi = hexval(s[3 * i]);
-		lo = hexval(s[3 * i + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -EINVAL;
-		b[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(mac->addr_bytes, b, sizeof(b));
-	return 0;
-}

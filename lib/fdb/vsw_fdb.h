@@ -41,6 +41,7 @@
 #include <rte_ether.h>
 
 #include "vsw_common.h"
+#include "vsw_l2.h"	/* vsw_mac_parse() */
 
 struct rte_hash;
 struct rte_rcu_qsbr;
@@ -243,8 +244,5 @@ vsw_fdb_port_full(const struct vsw_fdb *fdb, uint16_t port)
 {
 	return fdb->port_full[port] != 0;
 }
-
-/** Parse "aa:bb:cc:dd:ee:ff". @return 0 or -EINVAL. */
-int vsw_mac_parse(const char *s, struct rte_ether_addr *mac);
 
 #endif /* VSW_FDB_H */
