@@ -13,6 +13,7 @@ process must not stop the restart.
   guest has to re-attach its NIC), and a re-attached guest forwards again.
 
 The graceful restart (SIGTERM, warm FDB) is in test_state.py."""
+import glob
 import json
 import os
 import signal
@@ -44,12 +45,8 @@ def restart_same(vswd_factory, d, timeout=30, cls=None):
     """Start a new vswd like d (same state, run dir, ctl path, file prefix,
     options) while d's stale files are still there. Returns (vswd, the
     monotonic time at which its control socket first answered)."""
-    if cls is None:
-        d2 = vswd_factory(start=False, state=d.state, prefix=d.prefix, extra=d.extra,
-                          pmd_cores=d.pmd_cores, eal=d.eal)
-    else:
-        d2 = cls(d.dir, state=d.state, prefix=d.prefix, extra=d.extra, pmd_cores=d.pmd_cores,
-                 eal=d.eal)
+    d2 = vswd_factory(start=False, cls=cls or Vswd, state=d.state, prefix=d.prefix,
+                      extra=d.extra, pmd_cores=d.pmd_cores, eal=d.eal)
     # the DPDK runtime dir now belongs to d2: d's teardown must not remove it
     d.prefix = vswlib.new_prefix("vswt")
     d2.spawn()
@@ -247,3 +244,89 @@ def test_sigkill_server_ports_peers(vswd_factory, vm_factory):
     d2.assert_mbufs(base, what="after the restart and traffic (first vswd's value)")
     vm1b.quit()
     vm2b.quit()
+
+
+class HugeVswd(Vswd):
+    """vswd on 2 MB hugepages instead of --no-huge. With eal=[] vswd passes
+    its own `-m MB --huge-unlink` (no hugepage files stay); with
+    eal=["-m", "256"] the user's EAL options win and DPDK keeps its
+    /dev/hugepages/<prefix>map_* files, which a SIGKILL leaves behind."""
+
+    def cmdline(self):
+        return [a for a in super().cmdline() if a != "--no-huge"]
+
+
+def hugepage_files(prefix):
+    return sorted(glob.glob("/dev/hugepages/%s*" % prefix))
+
+
+def maps_hugepages(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return sum(1 for line in f if "/dev/hugepages" in line or "anon_hugepage" in line)
+
+
+@pytest.mark.parametrize("mode", ["huge-unlink", "files-kept"])
+def test_sigkill_restart_on_hugepages(vswd_factory, vm_factory, mode):
+    """Steps: vswd on hugepages (vswd's default --huge-unlink, or the user's
+    own EAL -m so hugepage files are kept), a vhost-user-client port with a
+    testpmd guest and a tap port exchanging frames; kill -9 vswd; start it
+    again with the same prefix.
+    Verify: vswd really maps hugepages; with files kept, the dead vswd's
+    hugepage files are still there and do not stop the restart, and there
+    are no more of them afterwards than before (reused or cleared, not
+    piled up); the port reconnects by itself and exact frames cross both
+    ways; mbufs back to the first vswd's value."""
+    eal = ["-m", "256"] if mode == "files-kept" else []
+    d = vswd_factory(cls=HugeVswd, eal=eal)
+    assert maps_hugepages(d.proc.pid) > 0, "vswd does not run on hugepages"
+    files0 = hugepage_files(d.prefix)
+    if mode == "files-kept":
+        assert files0, "no hugepage files with the user's EAL -m"
+    else:
+        assert files0 == [], files0
+    sock = os.path.join(d.dir, "hp-vm.sock")
+    d.ctl("add-port", "br0", "vm", "type=vhost-user-client", "path=%s" % sock)
+    t1 = d.add_tap("t1", mac="02:76:73:00:00:e4")
+    vm = vm_factory("hp-vm", [VPort(sock, server=True, mac=A, tap=tapname())]).launch()
+    vm.start()
+    tv = vm.ports[0].tap
+    d.wait_port_state("vm", "up", 15)
+
+    def exchange(d, seq):
+        t1.drain()
+        tv.drain()
+        d.ctl("port-stats-clear")
+        base = d.mbuf_in_use()
+        hello = [frame(BCAST, B, seq)]
+        t1.send(hello)
+        assert tv.recv(1, 5, 0.1) == hello
+        d.wait_learned({B: "t1"})
+        fl = [frame(B, A, seq + 1 + i, size=70 + i) for i in range(20)]
+        tv.send(fl)
+        assert t1.recv(20, 5, 0.3) == fl
+        st = d.stats()
+        assert (st["vm"]["rx_packets"], st["vm"]["tx_packets"], st["vm"]["drops_total"]) == (
+            20, 1, 0), st
+        d.assert_mbufs(base)
+
+    exchange(d, 0)
+    base = d.mbuf_in_use()
+    assert d.stop(signal.SIGKILL) == -signal.SIGKILL
+    t1.close()
+    stale = hugepage_files(d.prefix)
+    if mode == "files-kept":
+        assert stale, "the killed vswd's hugepage files are gone already"
+    d2, _t_up = restart_same(vswd_factory, d, cls=HugeVswd)
+    assert maps_hugepages(d2.proc.pid) > 0
+    assert len(hugepage_files(d2.prefix)) <= len(files0), (
+        "hugepage files piled up: %d before the crash, %d after the restart"
+        % (len(files0), len(hugepage_files(d2.prefix))))
+    assert sorted(d2.port_names()) == ["t1", "vm"]
+    d2.wait_port_state("vm", "up", 15)
+    d2.wait_port_state("t1", "up", 10)
+    t1 = vswlib.Tap(t1.ifname)
+    exchange(d2, 100)
+    d2.assert_mbufs(base, what="after the restart (first vswd's value)")
+    assert vm.proc.poll() is None
+    vm.quit()
+    t1.close()
