@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -330,3 +331,70 @@ def test_sigkill_restart_on_hugepages(vswd_factory, vm_factory, mode):
     assert vm.proc.poll() is None
     vm.quit()
     t1.close()
+
+
+def test_sigkill_daemonized_restart(tmp_path, binaries):
+    """Steps: vswd daemonized (no --foreground) in a run directory, with a
+    vhost-user port; kill -9 it; start it again the same way.
+    Verify: the stale pid file, control socket and vhost socket are there
+    after the kill; the second start returns 0 when ready, the pid file
+    names the new process, the port is back with its socket listening, and
+    SIGTERM then removes the pid file and sockets."""
+    rundir = str(tmp_path / "run")
+    os.makedirs(rundir)
+    prefix = vswlib.new_prefix("vswt")
+    ctl = os.path.join(rundir, "vswd.ctl")
+    pidfile = os.path.join(rundir, "vswd.pid")
+    cmd = [vswlib.VSWD, "--rundir", rundir, "--no-huge", "--socket-mem", "256",
+           "--pmd-cores", "1", "--", "--file-prefix=%s" % prefix]
+    pids = []
+
+    def start():
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60, text=True)
+        assert r.returncode == 0, (r.returncode, r.stderr, vswlib.tail(
+            os.path.join(rundir, "vswd.log")))
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        pids.append(pid)
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            assert prefix.encode() in f.read(), "pid file does not name our vswd"
+        return pid
+
+    def gone(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().split()[2] == "Z"
+        except OSError:
+            return True
+
+    try:
+        pid1 = start()
+        assert run_vswctl(ctl, "add-port", "br0", "vm1", "type=vhost-user").returncode == 0
+        sock = os.path.join(rundir, "vm1.sock")
+        assert os.path.exists(sock)
+        os.kill(pid1, signal.SIGKILL)
+        wait_for(lambda: gone(pid1), 10, 0.05, "the killed vswd to be gone")
+        for p in (pidfile, ctl, sock):
+            assert os.path.exists(p), "%s not left behind by SIGKILL" % p
+        pid2 = start()
+        assert pid2 != pid1
+        r = run_vswctl(ctl, "show")
+        assert r.returncode == 0, r.stderr
+        ports = [p["name"] for br in json.loads(r.stdout)["bridges"] for p in br["ports"]]
+        assert ports == ["vm1"], ports
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(sock)                       # the re-created socket listens
+        s.close()
+        assert run_vswctl(ctl, "del-port", "vm1").returncode == 0
+        in_use = sum(p["in_use"] for p in json.loads(run_vswctl(ctl, "mempool-stats").stdout))
+        assert in_use == 0, "mbufs in use with no ports: %d" % in_use
+        os.kill(pid2, signal.SIGTERM)
+        wait_for(lambda: gone(pid2), 15, 0.05, "vswd to stop on SIGTERM")
+        assert not os.path.exists(pidfile) and not os.path.exists(ctl)
+    finally:
+        for pid in pids:
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
+        vswlib.cleanup_prefix(prefix)
