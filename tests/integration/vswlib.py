@@ -866,3 +866,26 @@ class StampedCapture:
         now = time.monotonic()
         self.got += [(now, f) for f in self.tap._read()]
         return self.got
+
+
+def handshake(src_tap, dst_tap, f, timeout=5.0, every=0.5):
+    """Send frame f on src_tap until it comes out of dst_tap (a port can be
+    `up` a moment before the guest has enabled its queues: a frame sent in
+    that moment is dropped and counted). Returns how many sends it took;
+    waits `every` seconds after the last one so no late copy is left in
+    flight, and drains both taps."""
+    deadline = time.monotonic() + timeout
+    sends = 0
+    while True:
+        src_tap.send([f])
+        sends += 1
+        got = dst_tap.recv(1, every, 0.0)
+        if f in got:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("frame %s -> %s never crossed in %.1f s (%d sends)"
+                                 % (src_of(f), dst_of(f), timeout, sends))
+    time.sleep(every)
+    src_tap.drain()
+    dst_tap.drain()
+    return sends
