@@ -13,7 +13,7 @@ import time
 import pytest
 
 import vswlib
-from vswlib import (BCAST, StampedCapture, StampedStream, VPort, frame, frames, mac, seq_of,
+from vswlib import (BCAST, StampedCapture, StampedStream, VPort, frame, mac, seq_of,
                     wait_for)
 
 pytestmark = pytest.mark.timeout(180)
