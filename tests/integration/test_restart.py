@@ -74,7 +74,7 @@ def show_shape(d):
             for br in d.show()["bridges"]}
 
 
-def handshake(d, src, dst, f, vms=()):
+def handshake(d, src, dst, f):
     """vswlib.handshake, with vswd's port counters on failure."""
     try:
         return vswlib.handshake(src, dst, f)
