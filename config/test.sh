@@ -3,7 +3,8 @@
 # The whole test suite. Exits non-zero on any failure. This is what .ci/run
 # calls.
 #   1. setup (packages, build, hugepages)
-#   2. unit tests (cmocka) and the docs check
+#   2. unit tests (cmocka) and the docs check, then static analysis
+#      (config/lint.sh: cppcheck and clang-tidy; any finding fails)
 #   3. integration tests (pytest: the real vswd with real DPDK peers)
 #   4. the same unit and integration tests again on an
 #      AddressSanitizer + UndefinedBehaviorSanitizer build (VSW_ASAN=0 skips)
@@ -18,6 +19,9 @@ start=$(date +%s)
 
 echo "== unit tests"
 meson test -C "$BUILD" --suite unit --print-errorlogs
+
+echo "== static analysis (cppcheck, clang-tidy)"
+VSW_BUILD="$BUILD" ./config/lint.sh
 
 echo "== integration tests"
 VSW_BUILD="$PWD/$BUILD" /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/integration "$@"

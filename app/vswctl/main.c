@@ -78,13 +78,15 @@ table_init(struct table *t, size_t n_cols, const char *const *head, const bool *
 static void
 table_row(struct table *t, char **vals)
 {
+	char **cells;
 	size_t i;
 
-	t->cells = realloc(t->cells, sizeof(char *) * t->n_cols * (t->n_rows + 1));
-	if (t->cells == NULL)
+	cells = realloc(t->cells, sizeof(char *) * t->n_cols * (t->n_rows + 1));
+	if (cells == NULL)
 		exit(1);
+	t->cells = cells;
+	memcpy(&cells[t->n_rows * t->n_cols], vals, sizeof(char *) * t->n_cols);
 	for (i = 0; i < t->n_cols; i++) {
-		t->cells[t->n_rows * t->n_cols + i] = vals[i];
 		if (strlen(vals[i]) > t->width[i])
 			t->width[i] = strlen(vals[i]);
 	}
@@ -539,7 +541,7 @@ top_screen(const char *ctl, bool clear)
 	json_array_foreach(ports, i, p)
 		if (n < VSW_MAX_PORTS)
 			sorted[n++] = p;
-	qsort(sorted, n, sizeof(sorted[0]), by_load);
+	qsort(sorted, n, sizeof(sorted[0]), by_load); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	json_decref(pmds);
 	json_decref(fdbs);
 	pmds = json_array();

@@ -204,6 +204,74 @@ write_pidfile(const char *path)
 	fclose(f);
 }
 
+/* Is process pid gone or on its way out (zombie, or dead threads only)? */
+static bool
+pid_exiting(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool exiting = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return true;
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		/* "pid (comm) S ...": the state follows the last ')' */
+		p = strrchr(buf, ')');
+		exiting = p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+	}
+	fclose(f);
+	return exiting;
+}
+
+/*
+ * A vswd killed a moment ago (SIGKILL, then restarted at once by a
+ * supervisor) can still hold the EAL's lock on its runtime config file
+ * while its last threads exit, and rte_eal_init() would then refuse to
+ * start ("Is another primary process running?"). Wait for such a dying
+ * holder, up to 10 s. A holder that is alive is a real second vswd on the
+ * same --file-prefix: do not wait, the EAL says so.
+ */
+static void
+wait_dying_primary(int argc, char **argv)
+{
+	const char *prefix = "rte", *base;
+	char path[4096];
+	struct flock fl;
+	int i, fd;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--in-memory") == 0 || strcmp(argv[i], "--no-shconf") == 0)
+			return;
+		if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			prefix = argv[i] + 14;
+		else if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			prefix = argv[i + 1];
+	}
+	base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	if (base == NULL)
+		base = "/tmp";
+	snprintf(path, sizeof(path), "%s/dpdk/%s/config", base, prefix);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (i = 0; i < 100; i++) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+			break;
+		if (!pid_exiting(fl.l_pid))
+			break;
+		if (i == 0)
+			fprintf(stderr, "vswd: waiting for the exiting pid %d to release %s\n",
+				(int)fl.l_pid, path);
+		usleep(100 * 1000);
+	}
+	close(fd);
+}
+
 /* Fork; the parent exits when the child reports ready (or failed). */
 static int
 daemonize(int *ready_fd, const char *rundir)
@@ -418,6 +486,7 @@ main(int argc, char **argv)
 		}
 	}
 
+	wait_dying_primary(eal_argc, eal_argv);
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "vswd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));

@@ -6,7 +6,8 @@
  * buffer; sockets are non-blocking, so a client that sends half a line or
  * never reads its replies cannot stall the others. Over-long lines get an
  * error reply and the connection is closed. Peers are checked with
- * SO_PEERCRED: root, the daemon's own uid, or the socket's group.
+ * SO_PEERCRED: root, the daemon's own uid, or the socket's group (primary or,
+ * with SO_PEERGROUPS, supplementary).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +121,40 @@ client_error(struct client *c, const char *msg, int errnum)
 	c->closing = true;
 }
 
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59	/* Linux >= 4.13 */
+#endif
+
+/* Is gid among the peer's supplementary groups (as they were at connect)? */
+static bool
+peer_in_groups(int fd, gid_t gid)
+{
+	gid_t some[64], *groups = some;
+	socklen_t len = sizeof(some);
+	bool found = false;
+	size_t i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0) {
+		if (errno != ERANGE || len == 0)
+			return false;
+		/* more than 64 groups: len now says how much room they need */
+		groups = malloc(len);
+		if (groups == NULL)
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0) {
+			free(groups);
+			return false;
+		}
+	}
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		found |= groups[i] == gid;
+	if (groups != some)
+		free(groups);
+	return found;
+}
+
+/* Root, vswd's own user, or a member of the socket's group (primary or
+ * supplementary: a user added to the group with usermod -aG). */
 static bool
 peer_allowed(const struct vsw_ctl_server *s, int fd)
 {
@@ -128,8 +163,11 @@ peer_allowed(const struct vsw_ctl_server *s, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid() ||
-	       (s->gid != (gid_t)-1 && cred.gid == s->gid);
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (s->gid == (gid_t)-1)
+		return false;
+	return cred.gid == s->gid || peer_in_groups(fd, s->gid);
 }
 
 static void

@@ -90,8 +90,8 @@ def vswd_factory(tmp_path, binaries):
     deleted, and must stop with exit 0 on SIGTERM."""
     started = []
 
-    def make(start=True, **kw):
-        d = Vswd(tmp_path, **kw)
+    def make(start=True, cls=Vswd, **kw):
+        d = cls(tmp_path, **kw)
         started.append(d)
         if start:
             d.start()

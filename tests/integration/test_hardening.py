@@ -114,3 +114,188 @@ def test_file_modes(vswd):
     for path in (vswd.ctl_path, vswd.port("vm1")["path"], vswd.state):
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode & 0o007 == 0, "%s has mode %o" % (path, mode)
+
+
+# Requests of the wrong shape or with wrong types, sent raw on the socket,
+# and the JSON-RPC error code each must get. (The unit tests in
+# tests/unit/test_ctl.c go through the same parser without a socket.)
+BAD_REQUESTS = [
+    (b'[]', -32600),
+    (b'[{"jsonrpc": "2.0", "id": 1, "method": "list-br"}]', -32600),   # no batches
+    (b'42', -32600),
+    (b'"list-br"', -32600),
+    (b'null', -32600),
+    (b'true', -32600),
+    (b'   ', -32700),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": 42, "params": []}', -32600),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": null}', -32600),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": ["list-br"]}', -32600),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "list-br", "params": 7}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "list-br", "params": "br0"}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "add-br", "params": [{"name": "x"}]}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "add-br", "params": [["x"]]}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "add-br", "params": [null]}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "add-br", "params": [1.5]}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "set-br", "params": ["br0", "aging=-5"]}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "set-br", "params": ["br0", '
+     b'"aging=99999999999999999999"]}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "set-br", "params": {"bridge": "br0", '
+     b'"aging": [1]}}', -32602),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "add-port", "params": ["br0", "p", '
+     b'{"type": "dpdk"}]}', -32602),
+    (b'\xff\xfe{"jsonrpc": "2.0"}', -32700),                                # not UTF-8
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "list-br\xc3"}', -32700),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "no-such-method"}', -32601),
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "../../etc/passwd"}', -32601),
+]
+
+
+def test_wrong_types_over_the_socket(vswd):
+    """Steps: each request of BAD_REQUESTS on its own connection, followed on
+    the same connection by a valid `version` request.
+    Verify: each gets a JSON-RPC error with the expected code and a message,
+    and the valid request after it is served (the connection and the daemon
+    go on); the configuration is unchanged at the end."""
+    before = vswd.show()["bridges"]
+    for line, code in BAD_REQUESTS:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(vswd.ctl_path)
+        s.sendall(line + b"\n" + b'{"jsonrpc": "2.0", "id": 99, "method": "version"}\n')
+        buf = b""
+        while buf.count(b"\n") < 2:
+            chunk = s.recv(65536)
+            assert chunk, "connection closed after %r (got %r)" % (line, buf)
+            buf += chunk
+        s.close()
+        first, second = [json.loads(x) for x in buf.split(b"\n")[:2]]
+        assert "error" in first and first["error"]["code"] == code, (line, first)
+        assert first["error"]["message"], (line, first)
+        assert second.get("id") == 99 and second["result"]["version"], (line, second)
+    assert vswd.show()["bridges"] == before
+    assert vswd.alive()
+
+
+def _as_user(fn, uid, gid, groups):
+    """Run fn() in a child process whose effective uid/gid and supplementary
+    groups are the given ones (what SO_PEERCRED / SO_PEERGROUPS report),
+    while its file system uid stays 0 (setfsuid), so the socket file's mode
+    does not hide what the daemon's own credential check does. Returns
+    fn()'s result (JSON-serialisable) or {"exception": ...}."""
+    import ctypes
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                     # child
+        out = {}
+        try:
+            os.close(r)
+            os.setgroups(list(groups))
+            os.setegid(gid)
+            os.seteuid(uid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.setfsuid(0)
+            if libc.setfsuid(-1) != 0:
+                raise OSError("setfsuid(0) did not take")
+            out = {"value": fn()}
+        except Exception as e:  # noqa: BLE001
+            out = {"exception": repr(e)}
+        finally:
+            os.write(w, json.dumps(out).encode())
+            os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    out = json.loads(data)
+    assert "exception" not in out, out
+    return out["value"]
+
+
+def test_peer_credentials(vswd_factory):
+    """Steps: vswd with --group daemon; connect as root, as nobody:nogroup,
+    as nobody with primary group daemon, as nobody with daemon only as a
+    supplementary group, as nobody with another supplementary group; then a
+    vswd without --group and nobody:daemon.
+    Verify: the socket is mode 0660 and group daemon; root and the two
+    members of daemon get results; the others get the JSON-RPC error
+    'permission denied' (errno EACCES) and nothing else; the daemon serves
+    on."""
+    import errno
+    import grp
+    gid = grp.getgrnam("daemon").gr_gid
+    nobody, nogroup = 65534, 65534
+    d = vswd_factory(extra=["--group", "daemon"])
+    st = os.stat(d.ctl_path)
+    assert stat.S_IMODE(st.st_mode) == 0o660 and st.st_gid == gid, (oct(st.st_mode), st.st_gid)
+    path = d.ctl_path
+
+    def call():
+        # A refused client gets its error at once and the connection is
+        # closed: its request may meet a closed socket (EPIPE), the error
+        # line is still there to read.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(path)
+        try:
+            s.sendall(b'{"jsonrpc": "2.0", "id": 1, "method": "list-br"}\n')
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        return json.loads(buf)
+    assert call()["result"] == ["br0"]                                     # root
+    allowed = {"primary group daemon": (nobody, gid, []),
+               "supplementary group daemon": (nobody, nogroup, [gid])}
+    denied = {"nobody:nogroup": (nobody, nogroup, []),
+              "nobody, other groups": (nobody, nogroup, [gid + 1, nogroup])}
+    for what, (u, g, gs) in allowed.items():
+        r = _as_user(call, u, g, gs)
+        assert r.get("result") == ["br0"], (what, r)
+    for what, (u, g, gs) in denied.items():
+        r = _as_user(call, u, g, gs)
+        assert "result" not in r, (what, r)
+        assert r["error"]["message"] == "permission denied", (what, r)
+        assert r["error"]["data"]["errno"] == errno.EACCES, (what, r)
+    assert call()["result"] == ["br0"]
+
+    # Without --group only root and vswd's own user are let in.
+    assert d.stop() == 0
+    d3 = vswd_factory()
+    path = d3.ctl_path
+    r = _as_user(call, nobody, gid, [gid])
+    assert r["error"]["message"] == "permission denied", r
+    assert call()["result"] == ["br0"]
+
+
+def test_ctl_path_too_long(vswd_factory, tmp_path):
+    """Steps: start vswd with a --ctl path longer than sun_path (107 bytes).
+    Verify: it exits non-zero at once, says why (naming the limit), and
+    leaves no socket, pid file or running process behind."""
+    long_dir = tmp_path / ("d" * 60)
+    long_dir.mkdir()
+    ctl = str(long_dir / ("c" * 60 + ".ctl"))
+    assert len(ctl) > 107
+    d = vswd_factory(start=False)
+    d.ctl_path = ctl
+    d.spawn()
+    try:
+        rc = d.proc.wait(30)
+    except Exception:
+        raise AssertionError("vswd kept running with a too long --ctl path")
+    d.proc = None
+    d.logf.close()
+    assert rc != 0
+    log = d.log_text()
+    assert "too long" in log, log[-2000:]
+    assert not os.path.exists(ctl)
+    assert not os.path.exists(os.path.join(d.dir, "vswd.pid"))

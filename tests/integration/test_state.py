@@ -9,26 +9,9 @@ import time
 import pytest
 
 import vswlib
-from vswlib import BCAST, VPort, frame, mac, run_vswctl
+from vswlib import BCAST, VPort, config_view, frame, mac, run_vswctl
 
 pytestmark = pytest.mark.timeout(90)
-
-CONF_PORT_KEYS = ("name", "type", "path", "devargs", "n_rxq", "mtu", "mac")
-CONF_BR_KEYS = ("name", "aging", "max_macs", "port_max_macs")
-
-
-def config_view(d):
-    """The configuration part of `show` plus the static MACs."""
-    out = {}
-    for br in d.show()["bridges"]:
-        b = {k: br[k] for k in CONF_BR_KEYS}
-        # a vhost-user port's "mac" is the vhost PMD's own (VHOST + index), not config
-        b["ports"] = sorted((tuple(p[k] if (k != "mac" or p["type"] == "dpdk") else ""
-                                   for k in CONF_PORT_KEYS) for p in br["ports"]))
-        b["static"] = sorted((e["mac"].lower(), e["port"]) for e in d.ctl("fdb-show", br["name"])
-                             if e["static"])
-        out[br["name"]] = b
-    return out
 
 
 def assert_same_config(after, before):

@@ -796,3 +796,122 @@ class TestPmdVM:
         if self.proc is not None:
             self.kill()
         cleanup_prefix(self.prefix)
+
+
+# ---------------------------------------------------------------- restart / timing helpers
+
+CONF_PORT_KEYS = ("name", "type", "path", "devargs", "n_rxq", "mtu", "mac")
+CONF_BR_KEYS = ("name", "aging", "max_macs", "port_max_macs")
+
+
+def config_view(d):
+    """The configuration part of `show --json` plus the static MACs: what a
+    restart must bring back (not link state or counters)."""
+    out = {}
+    for br in d.show()["bridges"]:
+        b = {k: br[k] for k in CONF_BR_KEYS}
+        # a vhost-user port's "mac" is the vhost PMD's own (VHOST + index), not config
+        b["ports"] = sorted((tuple(p[k] if (k != "mac" or p["type"] == "dpdk") else ""
+                                   for k in CONF_PORT_KEYS) for p in br["ports"]))
+        b["static"] = sorted((e["mac"].lower(), e["port"]) for e in d.ctl("fdb-show", br["name"])
+                             if e["static"])
+        out[br["name"]] = b
+    return out
+
+
+def seq_of(f):
+    """The sequence number frame() put after the header (or None)."""
+    if len(f) >= 22 and f[14:18] == b"VSWT":
+        return struct.unpack("!I", f[18:22])[0]
+    return None
+
+
+class StampedStream:
+    """Like PacedStream, and also records when each frame was sent:
+    `log` is [(time.monotonic(), seq)] in order."""
+
+    def __init__(self, tap, dst, src, interval, seq0=0):
+        self.sent = []
+        self.log = []
+        self._stop = threading.Event()
+
+        def run():
+            i = 0
+            while not self._stop.is_set():
+                f = frame(dst, src, seq0 + i)
+                tap.send([f])
+                self.log.append((time.monotonic(), seq0 + i))
+                self.sent.append(f)
+                i += 1
+                time.sleep(interval)
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+
+    def first_seq_after(self, t):
+        """The first sequence number sent at or after monotonic time t."""
+        for ts, s in list(self.log):
+            if ts >= t:
+                return s
+        return None
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(10)
+        return self.sent
+
+
+class StampedCapture:
+    """Read a Tap in a background thread, keeping (time.monotonic(), frame)
+    of every test frame the switch wrote to it."""
+
+    def __init__(self, tap):
+        self.tap = tap
+        self.got = []
+        self._done = threading.Event()
+        self._th = threading.Thread(target=self._run, daemon=True)
+        self._th.start()
+
+    def _run(self):
+        import select
+        while not self._done.is_set():
+            try:
+                r, _, _ = select.select([self.tap.sock], [], [], 0.02)
+                if r:
+                    now = time.monotonic()
+                    self.got += [(now, f) for f in self.tap._read()]
+            except (OSError, ValueError):
+                return
+
+    def frames(self):
+        return [f for _, f in list(self.got)]
+
+    def stop(self, settle=0.3):
+        time.sleep(settle)
+        self._done.set()
+        self._th.join(5)
+        now = time.monotonic()
+        self.got += [(now, f) for f in self.tap._read()]
+        return self.got
+
+
+def handshake(src_tap, dst_tap, f, timeout=5.0, every=0.5):
+    """Send frame f on src_tap until it comes out of dst_tap (a port can be
+    `up` a moment before the guest has enabled its queues: a frame sent in
+    that moment is dropped and counted). Returns how many sends it took;
+    waits `every` seconds after the last one so no late copy is left in
+    flight, and drains both taps."""
+    deadline = time.monotonic() + timeout
+    sends = 0
+    while True:
+        src_tap.send([f])
+        sends += 1
+        got = dst_tap.recv(1, every, 0.0)
+        if f in got:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("frame %s -> %s never crossed in %.1f s (%d sends)"
+                                 % (src_of(f), dst_of(f), timeout, sends))
+    time.sleep(every)
+    src_tap.drain()
+    dst_tap.drain()
+    return sends

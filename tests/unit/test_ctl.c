@@ -60,8 +60,10 @@ specs_match_list(void **state)
 	assert_true(vsw_cmd_n_specs > 0);
 	for (i = 0; i < DIM(list); i++) {
 		c = vsw_cmd_find(vsw_cmd_specs, vsw_cmd_n_specs, list[i].name);
-		if (c == NULL)
+		if (c == NULL) {
 			fail_msg("command %s missing from vsw_cmd_specs", list[i].name);
+			return;
+		}
 		assert_ptr_equal(c, &vsw_cmd_specs[i]);
 		assert_string_equal(c->name, list[i].name);
 		assert_int_equal(c->min_args, list[i].min);
@@ -511,8 +513,10 @@ expect_error(json_t *r, int code, const char *msg)
 	assert_null(json_object_get(r, "result"));
 	assert_int_equal(json_integer_value(json_object_get(e, "code")), code);
 	m = json_string_value(json_object_get(e, "message"));
-	if (m == NULL)
+	if (m == NULL) {
 		fail_msg("error %d has no message string", code);
+		return;
+	}
 	assert_true(strlen(m) > 0);
 	if (msg != NULL && strstr(m, msg) == NULL)
 		fail_msg("error message '%s' lacks '%s'", m, msg);
@@ -797,7 +801,8 @@ rpc_success(void **state)
 
 		assert_non_null(buf);
 		memcpy(buf, req, sizeof(req) - 1);
-		memcpy(buf + sizeof(req) - 1, "garbage!", 8);
+		/* bytes past the given length, deliberately not a C string */
+		memcpy(buf + sizeof(req) - 1, "garbage!", 8); /* NOLINT(bugprone-not-null-terminated-result) */
 		r = call_len(&c, buf, sizeof(req) - 1);
 		assert_int_equal(json_integer_value(json_object_get(r, "id")), 5);
 		assert_non_null(json_object_get(r, "result"));
@@ -914,7 +919,7 @@ rpc_garbage_lines(void **state)
 	expect_error(r, VSW_RPC_PARSE_ERROR, NULL);
 	json_decref(r);
 	for (i = 0; i + 5 <= n; i += 5)
-		memcpy(buf + i, "{\"a\":", 5);
+		memcpy(buf + i, "{\"a\":", 5); /* NOLINT(bugprone-not-null-terminated-result): a byte pattern */
 	r = call_len(&c, buf, i);
 	expect_error(r, VSW_RPC_PARSE_ERROR, NULL);
 	json_decref(r);
@@ -928,7 +933,7 @@ rpc_garbage_lines(void **state)
 	/* A valid request of about 1 MiB is served whole. */
 	i = (size_t)snprintf(buf, 64, "{\"method\": \"echo\", \"id\": 1, \"params\": [\"");
 	memset(buf + i, 'w', n - i - 4);
-	memcpy(buf + n - 4, "\"]}", 3);
+	memcpy(buf + n - 4, "\"]}", 3); /* NOLINT(bugprone-not-null-terminated-result): length-delimited */
 	r = call_len(&c, buf, n - 1);
 	assert_non_null(json_object_get(r, "result"));
 	assert_int_equal(strlen(json_string_value(json_object_get(json_object_get(
