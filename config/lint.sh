@@ -47,28 +47,8 @@ fi
 # clang-tidy checks turned off for one file, until its owner fixes the
 # finding (then delete the entry). Format: [file]="-check,-check".
 declare -A TIDY_FILE_CHECKS=(
-    # TODO(datapath owner), app/vswd/switch.c:
-    #  :855  bugprone-suspicious-memory-comparison: memcmp() of two struct
-    #        vsw_port_conf (padding bytes are not guaranteed equal); compare
-    #        the members (a vsw_port_conf_equal()) instead.
-    #  :1526 clang-analyzer-core.UndefinedBinaryOperatorResult: req[i].slot
-    #        "garbage" after rte_ring_sc_dequeue_burst_elem() (the analyzer does
-    #        not follow DPDK's element copy); make req[] static (control thread
-    #        only), as capture.c's drain() does.
-    #  :1668 clang-analyzer-core.uninitialized.Assign and :1708
-    #        clang-analyzer-core.CallAndMessage: get_uint() leaves *val unset
-    #        on its error path (the analyzer cannot see vsw_errf() return < 0);
-    #        set *val = def first in get_uint(), or initialise v / aging /
-    #        max_macs / port_max.
-    [app/vswd/switch.c]="-clang-analyzer-core.UndefinedBinaryOperatorResult,-clang-analyzer-core.uninitialized.Assign,-clang-analyzer-core.CallAndMessage,-bugprone-suspicious-memory-comparison"
-    # TODO(datapath owner), lib/datapath/pmd_dp.c:281
-    #        clang-analyzer-core.UndefinedBinaryOperatorResult: keys[k] with
-    #        k = sidx[i] is always written, but the analyzer cannot prove it;
-    #        on the fast path prefer a NOLINT with that reason to zeroing keys[].
-    [lib/datapath/pmd_dp.c]="-clang-analyzer-core.UndefinedBinaryOperatorResult"
-    # TODO(datapath owner), lib/stats/stats.c:13 bugprone-macro-parentheses:
-    #        DROP_HELP's `= help` -> `= (help)`.
-    [lib/stats/stats.c]="-bugprone-macro-parentheses"
+    # Checks turned off for one file, each with its reason:
+    # [path/file.c]="-check-name,-other-check"
 )
 
 fail=0

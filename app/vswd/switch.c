@@ -1020,6 +1020,8 @@ cmd_set_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	struct vsw_port *p = need_port(sw, args, err, len);
 	struct vsw_port_conf c;
 	struct vsw_l2_conf l2;
+	bool changed;
+	json_t *a, *b;
 	int ret;
 
 	(void)res;
@@ -1040,13 +1042,18 @@ cmd_set_port(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	if (ret < 0)
 		return ret;
 	/* L2 options take effect at the next publication, without a restart. */
-	if (memcmp(&l2, &p->l2, sizeof(l2)) != 0) {
+	a = vswd_l2_json(&l2);
+	b = vswd_l2_json(&p->l2);
+	changed = !json_equal(a, b);
+	json_decref(a);
+	json_decref(b);
+	if (changed) {
 		p->l2 = l2;
 		apply_l2(sw, p);
 		publish(sw);
 		event(RTE_LOG_INFO, "port %s: L2 options changed", p->conf.name);
 	}
-	if (memcmp(&c, &p->conf, sizeof(c)) != 0 || !p->open) {
+	if (!vsw_port_conf_equal(&c, &p->conf) || !p->open) {
 		ret = reopen_port(sw, p, &c, err, len);
 		if (ret < 0)
 			return ret;
@@ -1828,7 +1835,7 @@ limit_log(const struct vsw_bridge *b, const struct vsw_port *p, const struct vsw
 static void
 drain_learn(struct vsw_switch *sw)
 {
-	struct vsw_learn_req req[256];
+	static struct vsw_learn_req req[256];	/* Control thread only. */
 	enum vsw_fdb_learn_result r;
 	const struct vsw_port *p;
 	const char *oname;
@@ -1966,10 +1973,9 @@ get_uint(const json_t *o, const char *key, uint32_t def, uint32_t min, uint32_t 
 {
 	const json_t *v = json_object_get(o, key);
 
-	if (v == NULL) {
-		*val = def;
+	*val = def;
+	if (v == NULL)
 		return 0;
-	}
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
 		return vsw_errf(err, len, -EINVAL, "%s: \"%s\" must be an integer in %u..%u", what,
 			    key, min, max);
@@ -2030,7 +2036,7 @@ restore_port(struct vsw_switch *sw, struct vsw_bridge *b, const json_t *jp, char
 static int
 restore_bridge(struct vsw_switch *sw, const json_t *jb, char *err, size_t len)
 {
-	uint32_t aging, max_macs, port_max, fm, fw, ff;
+	uint32_t aging = 0, max_macs = 0, port_max = 0, fm = 0, fw = 0, ff = 0;
 	const json_t *jp, *ports, *statics;
 	struct vsw_fdb_key k;
 	struct vsw_bridge *b;

@@ -190,6 +190,7 @@ main(int argc, char **argv)
 	struct opts o = { 2, 64, 5.0, 500000, 2.0, true, 0, 0.5 };
 	struct rte_mbuf *m[BURST];
 	uint64_t tx[2] = { 0, 0 }, rx[2] = { 0, 0 }, wrong = 0, hz, t0, t1, end, gap, next, rx_win;
+	uint32_t i_med, i_p99;
 	double us;
 	uint32_t idx[2] = { 0, 0 }, sent;
 	uint16_t p, n;
@@ -297,6 +298,8 @@ main(int argc, char **argv)
 			rx[p] += drain(p, &wrong);
 	qsort(lat, n_lat, sizeof(*lat), cmp_u64);
 	us = 1e6 / (double)hz;
+	i_med = n_lat / 2;
+	i_p99 = (uint32_t)((uint64_t)n_lat * 99 / 100);
 	printf("{\"macs\": %u, \"size\": %u, \"seconds\": %.3f, \"tx\": %" PRIu64
 	       ", \"rx\": %" PRIu64 ", \"lost\": %" PRId64 ", \"rx_mpps\": %.4f, "
 	       "\"tx_mpps\": %.4f, \"rate\": %" PRIu64 ", \"misdelivered\": %" PRIu64 ", "
@@ -306,8 +309,8 @@ main(int argc, char **argv)
 	       (int64_t)(tx[0] + tx[1]) - (int64_t)(rx[0] + rx[1]),
 	       (double)rx_win / ((double)(t1 - t0) / (double)hz) / 1e6,
 	       (double)(tx[0] + tx[1]) / ((double)(t1 - t0) / (double)hz) / 1e6, o.rate, wrong,
-	       n_lat, n_lat ? (double)lat[0] * us : 0, n_lat ? (double)lat[n_lat / 2] * us : 0,
-	       n_lat ? (double)lat[(uint64_t)n_lat * 99 / 100] * us : 0,
+	       n_lat, n_lat ? (double)lat[0] * us : 0, n_lat ? (double)lat[i_med] * us : 0,
+	       n_lat ? (double)lat[i_p99] * us : 0,
 	       n_lat ? (double)lat[n_lat - 1] * us : 0);
 	fflush(stdout);
 	for (p = 0; p < 2; p++) {

@@ -643,8 +643,9 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 				continue;
 			}
 		}
-		if (keys[k] == pmd->last_learn_key && in_slot == pmd->last_learn_slot &&
-		    now == pmd->last_learn_sec)
+		/* keys[k] is set: k = sidx[i], written with its key in step 1. */
+		if (keys[k] == pmd->last_learn_key && /* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
+		    in_slot == pmd->last_learn_slot && now == pmd->last_learn_sec)
 			continue;
 		pmd->last_learn_key = keys[k];
 		pmd->last_learn_slot = in_slot;

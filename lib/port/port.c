@@ -53,6 +53,15 @@ vsw_port_type_parse(const char *s, enum vsw_port_type *t)
 }
 
 
+bool
+vsw_port_conf_equal(const struct vsw_port_conf *a, const struct vsw_port_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
+	       strcmp(a->path, b->path) == 0 && strcmp(a->devargs, b->devargs) == 0 &&
+	       a->n_rxq == b->n_rxq && a->mtu == b->mtu && a->has_mac == b->has_mac &&
+	       (!a->has_mac || rte_is_same_ether_addr(&a->mac, &b->mac));
+}
+
 int
 vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len)
 {

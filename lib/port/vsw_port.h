@@ -76,6 +76,9 @@ typedef struct rte_mempool *(*vsw_pool_for_socket_t)(int socket);
 /** "vhost-user", "vhost-user-client", "dpdk". */
 const char *vsw_port_type_name(enum vsw_port_type t);
 
+/** True when two configurations are the same, member by member. */
+bool vsw_port_conf_equal(const struct vsw_port_conf *a, const struct vsw_port_conf *b);
+
 /** Parse a type name. @return 0 or -EINVAL. */
 int vsw_port_type_parse(const char *s, enum vsw_port_type *t);
 

@@ -10,7 +10,7 @@ static const char *const drop_names[VSW_DROP_MAX] = {
 };
 
 static const char *const drop_help[VSW_DROP_MAX] = {
-#define DROP_HELP(id, name, help) [VSW_DROP_##id] = help,
+#define DROP_HELP(id, name, help) [VSW_DROP_##id] = (help),
 	VSW_DROP_REASONS(DROP_HELP)
 #undef DROP_HELP
 };
