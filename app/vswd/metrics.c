@@ -179,6 +179,11 @@ render(size_t *len)
 				json_string_value(json_object_get(p, "bridge")),
 				json_string_value(json_object_get(p, "port")), reason,
 				(long long)json_integer_value(v));
+	port_counter(&out, ports, "vsw_port_unlearned_total", "unlearned",
+		     "Frames forwarded from MACs not learned (port at its MAC limit, "
+		     "on-limit=flood|log).");
+	port_counter(&out, ports, "vsw_port_mirrored_total", "mirrored",
+		     "Copies of the port's frames sent to its mirror port.");
 	family(&out, "vsw_port_up", "gauge", "1 when the port's link (vhost peer) is up.");
 	json_array_foreach(json_object_get(show, "bridges"), i, b)
 		json_array_foreach(json_object_get(b, "ports"), j, q)
@@ -207,12 +212,13 @@ render(size_t *len)
 			json_string_value(json_object_get(p, "bridge")),
 			(long long)json_integer_value(json_object_get(p, "entries")));
 	family(&out, "vsw_fdb_events_total", "counter",
-	       "Learning table events: learned, moved, aged, limit_hits, flushed.");
+	       "Learning table events: learned, moved, aged, limit_hits, flushed, flaps, "
+	       "frozen, frozen_refused.");
 	json_array_foreach(fdbs, i, p) {
 		static const char *const ev[] = { "learned", "moved", "aged", "limit_hits",
-						  "flushed" };
+						  "flushed", "flaps", "frozen", "frozen_refused" };
 
-		for (j = 0; j < 5; j++)
+		for (j = 0; j < RTE_DIM(ev); j++)
 			bprintf(&out, "vsw_fdb_events_total{bridge=\"%s\",event=\"%s\"} %lld\n",
 				json_string_value(json_object_get(p, "bridge")), ev[j],
 				(long long)json_integer_value(json_object_get(p, ev[j])));
