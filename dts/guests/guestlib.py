@@ -177,7 +177,7 @@ class Guest:
     """One QEMU guest booting the suite's kernel + initramfs."""
 
     def __init__(self, workdir, name, nic, ip, mac, mem=256, smp=1, role=None,
-                 queues=None, mtu=None, hugepages=True):
+                 queues=None, mtu=None, hugepages=None):
         self.dir = Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -190,7 +190,8 @@ class Guest:
         self.role = role
         self.queues = queues
         self.mtu = mtu
-        self.hugepages = hugepages
+        # None: hugepages when /dev/hugepages has room, else memfd
+        self.hugepages = hugepages if hugepages is not None else hugepages_free_mb() >= mem + 64
         self.console = self.dir / "console.log"
         self.agent_path = self.dir / "agent.sock"
         self.qlog = self.dir / "qemu.log"
@@ -427,6 +428,13 @@ class Guest:
                 "seconds": r["seconds"],
                 "retransmits": end.get("sum_sent", {}).get("retransmits", 0)}
 
+    def reboot(self):
+        """`reboot -f` in the guest (QEMU resets the machine and boots the
+        same kernel again); wait_ready(boots=n+1) waits for it."""
+        self.seq += 1
+        self.t_start = time.monotonic()
+        self.sock.sendall(("c%d reboot -f\n" % self.seq).encode())
+
     def stop(self, timeout=10):
         """Kill QEMU (SIGTERM, then SIGKILL) and close the agent."""
         if self.sock is not None:
@@ -454,6 +462,20 @@ class Guest:
             self.proc.kill()
             self.proc.wait(5)
         self.stop()
+
+
+def hugepages_free_mb():
+    """MB free in the 2 MB hugepage pool mounted on /dev/hugepages (0 if none)."""
+    if not os.path.ismount("/dev/hugepages"):
+        return 0
+    free = size_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                free = int(line.split()[1])
+            elif line.startswith("Hugepagesize:"):
+                size_kb = int(line.split()[1])
+    return free * size_kb // 1024
 
 
 def cleanup_all():
