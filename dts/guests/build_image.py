@@ -39,8 +39,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-DEFAULT_OUT = Path(os.environ.get("VSW_GUEST_DIR",
-                                  Path(os.environ.get("VSW_BUILD", ROOT / "build")) / "guests"))
+# one cache for every build flavour (build/, build-asan/, ...)
+DEFAULT_OUT = Path(os.environ.get("VSW_GUEST_DIR", ROOT / "build" / "guests"))
 
 # NIC drivers the suites use: virtio-net (vhost-user, vhost-net, QEMU
 # userspace) and the emulated models of the seed comparison.
@@ -72,6 +72,10 @@ def kernel_package(name=None):
     if name:
         return name
     out = sh("apt-cache", "depends", "linux-image-amd64")
+    if "linux-image-" not in out.replace("linux-image-amd64", ""):
+        log("apt-get update (no package lists yet)")
+        sh("apt-get", "update", "-qq")
+        out = sh("apt-cache", "depends", "linux-image-amd64")
     for line in out.splitlines():
         line = line.strip()
         if line.startswith("Depends:") and "linux-image-" in line:
@@ -89,6 +93,11 @@ def fetch_deb(pkg, cache):
     log("apt-get download", pkg)
     r = subprocess.run(["apt-get", "download", pkg], cwd=debs, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        log("apt-get download failed, apt-get update and again")
+        subprocess.run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL)
+        r = subprocess.run(["apt-get", "download", pkg], cwd=debs, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
     found = sorted(debs.glob(pkg + "_*.deb"))
     if r.returncode != 0 or not found:
         raise SystemExit("build_image: apt-get download %s failed: %s" % (pkg, r.stderr.strip()[-400:]))
