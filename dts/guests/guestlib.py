@@ -406,12 +406,18 @@ class Guest:
             cmd += " -R"
         if extra:
             cmd += " " + extra
-        rc, out = self.run(cmd, timeout=seconds + 60)
-        try:
-            j = json.loads(out)
-        except ValueError:
-            raise AssertionError("guest %s: iperf3 printed no JSON (rc %d):\n%s"
-                                 % (self.name, rc, out[-2000:]))
+        for attempt in range(6):
+            rc, out = self.run(cmd, timeout=seconds + 60)
+            try:
+                j = json.loads(out)
+            except ValueError:
+                raise AssertionError("guest %s: iperf3 printed no JSON (rc %d):\n%s"
+                                     % (self.name, rc, out[-2000:]))
+            # a server still closing the previous test refuses or is busy
+            if "error" in j and attempt < 5 and ("refused" in j["error"] or "busy" in j["error"]):
+                time.sleep(1)
+                continue
+            break
         if "error" in j:
             raise AssertionError("guest %s: iperf3 error: %s" % (self.name, j["error"]))
         end = j["end"]

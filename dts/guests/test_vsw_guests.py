@@ -212,3 +212,77 @@ def test_multiqueue_two_queue_pairs(vswd_factory, guests, tmp_path):
     record("multiqueue", rxq0_packets=per_q[0], rxq1_packets=per_q[1],
            flow_gbps=[round(b / 1e9, 3) for b in bps])
     teardown_check(d, (g1, g2), base)
+
+
+@pytest.mark.timeout(300)
+def test_namespace_host_to_guest(vswd_factory, guests, tmp_path):
+    """A Linux network namespace on a vsw uplink (veth + net_af_packet) and
+    a guest on a vhost-user port: ping both ways and iperf3 TCP/UDP from
+    the namespace to the guest and back."""
+    import nslib
+    d = vswd_factory(extra=VSWD_EXTRA)
+    ns = nslib.Netns()
+    try:
+        host = nslib.veth_into(ns, "198.18.0.9/24")
+        d.ctl("add-port", "br0", "up0", "type=dpdk",
+              "devargs=net_af_packet%d,iface=%s" % (vswlib.uniq(), host))
+        n1 = vhost_nic(d, tmp_path, "vm1", "server")
+        g1 = guests("vm1", n1, IP1 + "/24", MAC1, role="iperf-server")
+        g1.start()
+        g1.wait_ready(BOOT_TIMEOUT)
+        d.wait_port_state("vm1", "up", 30)
+        d.wait_port_state("up0", "up", 30)
+        base = d.mbuf_in_use()
+        for _ in range(20):
+            rx, rtt = ns.ping(IP1, count=5)
+            if rx == 5:
+                break
+        assert rx == 5, "namespace -> guest: %d/5" % rx
+        rtt_back = ping_ok(g1, "198.18.0.9")
+        tcp = ns.iperf3(IP1, seconds=5)
+        assert tcp["bits_per_second"] > 1e6, tcp
+        tcp_r = ns.iperf3(IP1, seconds=5, reverse=True)
+        assert tcp_r["bits_per_second"] > 1e6, tcp_r
+        udp = ns.iperf3(IP1, seconds=5, udp=True, bitrate="50M")
+        assert udp["received"] > 0, udp
+        record("namespace_guest", rtt_ms_ns_to_guest=rtt, rtt_ms_guest_to_ns=rtt_back,
+               tcp_ns_to_guest_gbps=round(tcp["bits_per_second"] / 1e9, 3),
+               tcp_guest_to_ns_gbps=round(tcp_r["bits_per_second"] / 1e9, 3),
+               udp50M_lost_pct=round(udp["lost_percent"], 2))
+        g1.stop()
+        d.assert_mbufs(base, timeout=10, what="after the guest stopped")
+    finally:
+        ns.cleanup()
+
+
+@pytest.mark.timeout(300)
+def test_jumbo_mtu_9000(vswd_factory, guests, tmp_path):
+    """Ports with mtu=9000 and guests with MTU 9000: 8900-byte pings and
+    iperf3 TCP cross end to end. With vm1's port set back to mtu=1500 the
+    same pings are dropped as mtu_exceeded on vm1 (the limit is real)."""
+    d = vswd_factory(extra=VSWD_EXTRA)
+    n1 = vhost_nic(d, tmp_path, "vm1", "server", mtu=9000)
+    n2 = vhost_nic(d, tmp_path, "vm2", "client", mtu=9000)
+    g1 = guests("vm1", n1, IP1 + "/24", MAC1, role="iperf-server", mtu=9000)
+    g2 = guests("vm2", n2, IP2 + "/24", MAC2, mtu=9000)
+    g1.start()
+    g2.start()
+    assert g1.wait_ready(BOOT_TIMEOUT)["mtu"] == "9000"
+    assert g2.wait_ready(BOOT_TIMEOUT)["mtu"] == "9000"
+    d.wait_port_state("vm1", "up", 30)
+    d.wait_port_state("vm2", "up", 30)
+    base = d.mbuf_in_use()
+    ping_ok(g2, IP1)
+    rc, out = g2.run("ping -c 3 -s 8900 -W 3 %s" % IP1, timeout=30)
+    assert rc == 0 and "3 packets received" in out, out
+    tcp = g2.iperf3(IP1, seconds=5)
+    assert tcp["bits_per_second"] > 1e6, tcp
+    record("jumbo", tcp_mtu9000_gbps=round(tcp["bits_per_second"] / 1e9, 3))
+    d.ctl("set-port", "vm1", "mtu=1500")
+    d.wait_port_state("vm1", "up", 30)
+    before = d.stats()["vm1"]["drops"]["mtu_exceeded"]
+    rc, out = g2.run("ping -c 3 -s 8900 -W 2 %s" % IP1, timeout=30)
+    assert "0 packets received" in out, out
+    assert d.stats()["vm1"]["drops"]["mtu_exceeded"] >= before + 3
+    ping_ok(g2, IP1)               # small frames still pass
+    teardown_check(d, (g1, g2), base)

@@ -102,12 +102,18 @@ class Netns:
             cmd += ["-l", length]
         if reverse:
             cmd += ["-R"]
-        r = self.run(*cmd, check=False, timeout=seconds + 30)
-        try:
-            j = json.loads(r.stdout)
-        except ValueError:
-            raise AssertionError("iperf3 in %s printed no JSON (rc %d): %s %s"
-                                 % (self.name, r.returncode, r.stdout[-500:], r.stderr[-500:]))
+        for attempt in range(6):
+            r = self.run(*cmd, check=False, timeout=seconds + 30)
+            try:
+                j = json.loads(r.stdout)
+            except ValueError:
+                raise AssertionError("iperf3 in %s printed no JSON (rc %d): %s %s"
+                                     % (self.name, r.returncode, r.stdout[-500:], r.stderr[-500:]))
+            # a server still closing the previous test refuses or is busy
+            if "error" in j and attempt < 5 and ("refused" in j["error"] or "busy" in j["error"]):
+                time.sleep(1)
+                continue
+            break
         if "error" in j:
             raise AssertionError("iperf3 in %s: %s" % (self.name, j["error"]))
         return parse_iperf3(j, udp)
