@@ -44,7 +44,8 @@ DEFAULT_OUT = Path(os.environ.get("VSW_GUEST_DIR", ROOT / "build" / "guests"))
 
 # NIC drivers the suites use: virtio-net (vhost-user, vhost-net, QEMU
 # userspace) and the emulated models of the seed comparison.
-MODULES = ["virtio_pci", "virtio_net", "e1000", "8139too", "ne2k-pci", "pcnet32"]
+# (QEMU's rtl8139 is an RTL8139C+, which 8139too leaves to 8139cp)
+MODULES = ["virtio_pci", "virtio_net", "e1000", "8139cp", "8139too", "ne2k-pci", "pcnet32"]
 # host binaries copied with their libraries: (path candidates, required)
 BINARIES = [(["/usr/sbin/ip", "/sbin/ip", "/bin/ip"], True),
             (["/usr/bin/iperf3"], True),

@@ -291,6 +291,9 @@ class Guest:
                     self.lines += [x.decode(errors="replace").rstrip("\r") for x in full]
                     self.cond.notify_all()
 
+    def nic_desc(self):
+        return " ".join(a for a in self.nic.args(self.mac) if not a.startswith("-"))
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -327,6 +330,9 @@ class Guest:
             r = self.results("ready")
             if len(r) >= boots:
                 break
+            if len(self.results("nonic")) >= boots:
+                raise AssertionError("guest %s found no NIC (%s):\n%s"
+                                     % (self.name, self.nic_desc(), self.console_text()))
             if not self.alive():
                 raise AssertionError("qemu %s died while booting (rc %s):\n%s\nconsole:\n%s"
                                      % (self.name, self.proc and self.proc.returncode,
@@ -336,8 +342,6 @@ class Guest:
                                      % (self.name, timeout, self.console_text()[-3000:]))
             time.sleep(0.05)
         self.boot_s = time.monotonic() - self.t_start
-        nonic = self.results("nonic")
-        assert not nonic, "guest %s found no NIC:\n%s" % (self.name, self.console_text())
         self._wait_agent(boots, max(5, deadline - time.monotonic()))
         return r[boots - 1]
 
