@@ -105,18 +105,36 @@ def fetch_deb(pkg, cache):
     return found[-1]
 
 
-def extract_deb(deb, dest):
-    """dpkg-deb -x once (a stamp file marks a complete extraction)."""
+def extract_deb(deb, dest, only=None):
+    """Extract a .deb once (a stamp file marks a complete extraction):
+    everything (dpkg-deb -x), or only the members matching the `only`
+    wildcards (dpkg-deb --fsys-tarfile | tar --wildcards)."""
     stamp = dest / ".extracted"
-    if stamp.exists() and stamp.read_text() == deb.name:
+    tag = deb.name + (" " + " ".join(only) if only else "")
+    if stamp.exists() and stamp.read_text() == tag:
         return dest
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    log("dpkg-deb -x", deb.name)
-    sh("dpkg-deb", "-x", str(deb), str(dest))
-    stamp.write_text(deb.name)
+    log("extract", deb.name, "(%s)" % ("part" if only else "all"))
+    if only:
+        tar = subprocess.Popen(["tar", "-x", "-C", str(dest), "--wildcards"] + list(only),
+                               stdin=subprocess.PIPE)
+        fs = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=tar.stdin)
+        tar.stdin.close()
+        if tar.wait() != 0 or fs.returncode != 0:
+            raise SystemExit("build_image: cannot extract %s" % deb.name)
+    else:
+        sh("dpkg-deb", "-x", str(deb), str(dest))
+    stamp.write_text(tag)
     return dest
+
+
+# the parts of a linux-image package the guest needs (NIC drivers and what
+# they depend on); a dependency elsewhere is reported by resolve_modules()
+KERNEL_PARTS = ["./boot/vmlinuz-*", "./lib/modules/*/modules.builtin*",
+                "./lib/modules/*/modules.order", "./lib/modules/*/kernel/drivers/net/*",
+                "./lib/modules/*/kernel/drivers/virtio/*", "./lib/modules/*/kernel/net/*"]
 
 
 # ----------------------------------------------------------------- modules
@@ -292,7 +310,7 @@ def build(out, kernel_pkg=None, force=False):
     out.mkdir(parents=True, exist_ok=True)
     kpkg = kernel_package(kernel_pkg)
     kdeb = fetch_deb(kpkg, out)
-    ktree = extract_deb(kdeb, out / "kernel")
+    ktree = extract_deb(kdeb, out / "kernel", KERNEL_PARTS)
     kver = kpkg[len("linux-image-"):]
     moddir = ktree / "lib/modules" / kver
     vmlinuz_src = ktree / "boot" / ("vmlinuz-" + kver)
