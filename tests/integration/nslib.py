@@ -43,6 +43,7 @@ def ifname(tag):
 
 
 def no_offloads(dev, ns=None):
+    assert shutil.which("ethtool"), "ethtool missing (apt-get install ethtool)"
     pre = ["ip", "netns", "exec", ns] if ns else []
     sh(*(pre + ["ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off"]),
        check=False)
