@@ -23,6 +23,7 @@ reason; nothing is ever estimated in its place):
   vsw                virtio-net, vhost-user, vsw (one PMD, QEMU server / vsw client)
   vsw-sleep          the same with --pmd-sleep-max 100 (an idle PMD backs off)
   ovs-dpdk           virtio-net, vhost-user, OVS-DPDK 3.1 (one PMD, dpdkvhostuserclient)
+  ovs-dpdk-sleep     the same with other_config:pmd-maxsleep=100 (OVS's PMD back-off)
 
 PCI passthrough and SR-IOV VF rows cannot be measured without such
 hardware: they are listed with the published figures of the seed material.
@@ -74,6 +75,7 @@ PUBLISHED = {
     "vsw": "",
     "vsw-sleep": "",
     "ovs-dpdk": "",
+    "ovs-dpdk-sleep": "",
     "sriov-vf": "2.13 Gbit/s (SR-IOV VF passed through)",
     "passthrough": "near native (no figure given in the seed material)",
 }
@@ -90,6 +92,7 @@ ROWS = {
     "vsw": "virtio-net, vhost-user, vsw (1 PMD)",
     "vsw-sleep": "virtio-net, vhost-user, vsw (1 PMD, --pmd-sleep-max 100)",
     "ovs-dpdk": "virtio-net, vhost-user, OVS-DPDK 3.1 (1 PMD)",
+    "ovs-dpdk-sleep": "virtio-net, vhost-user, OVS-DPDK 3.1 (1 PMD, pmd-maxsleep=100)",
 }
 NOT_MEASURABLE = {
     "passthrough": "PCI passthrough (VFIO) of a physical NIC",
@@ -275,7 +278,11 @@ class Vsw(Backend):
 
 class Ovs(Backend):
     """A private OVS-DPDK (its own db, run dir and --file-prefix): netdev
-    bridge, two dpdkvhostuserclient ports, NORMAL action, one PMD on CPU 1."""
+    bridge, two dpdkvhostuserclient ports, NORMAL action, one PMD on CPU 1,
+    always polling or with pmd-maxsleep (µs)."""
+
+    def __init__(self, sleep_max=0):
+        self.sleep_max = sleep_max
 
     def available(self):
         ok = OVS_DPDK.exists() and shutil.which("ovsdb-tool") and shutil.which("ovs-vsctl")
@@ -303,7 +310,8 @@ class Ovs(Backend):
         self._sh(*vsctl, "set", "Open_vSwitch", ".", "other_config:dpdk-init=true",
                  "other_config:dpdk-lcore-mask=0x1", "other_config:pmd-cpu-mask=0x2",
                  "other_config:dpdk-socket-mem=256",
-                 'other_config:dpdk-extra="--file-prefix=%s --no-pci"' % self.prefix)
+                 'other_config:dpdk-extra="--file-prefix=%s --no-pci"' % self.prefix,
+                 *(["other_config:pmd-maxsleep=%d" % self.sleep_max] if self.sleep_max else []))
         self.vsp = subprocess.Popen([str(OVS_DPDK), "unix:%s" % sock,
                                      "--pidfile=%s/vswitchd.pid" % self.run,
                                      "--unixctl=%s/vswitchd.ctl" % self.run,
@@ -321,6 +329,19 @@ class Ovs(Backend):
             nics.append(VhostUserNic(str(path), server=True))
         self._sh("ovs-ofctl", "mod-port", "br0", "br0", "no-flood", check=False)
         return nics
+
+    def attach(self, guests):
+        if self.sleep_max:
+            log_path = self.run / "vswitchd.log"
+
+            def said():
+                text = log_path.read_text(errors="replace") if log_path.exists() else ""
+                return [l for l in text.splitlines() if "max sleep" in l.lower()]
+            try:
+                lines = vswlib.wait_for(said, 10, 0.2, "OVS pmd-maxsleep in its log")
+                self.note = lines[-1].split("|")[-1].strip()
+            except AssertionError:
+                self.note = "OVS did not confirm pmd-maxsleep in its log"
 
     def teardown(self):
         for p in (getattr(self, "vsp", None), getattr(self, "dbp", None)):
@@ -343,7 +364,7 @@ def backend(row):
             "macvtap-vhost": lambda: Macvtap(vhost=True),
             "macvtap-user": lambda: Macvtap(vhost=False),
             "vsw": Vsw, "vsw-sleep": lambda: Vsw(sleep_max=100),
-            "ovs-dpdk": Ovs}[row]()
+            "ovs-dpdk": Ovs, "ovs-dpdk-sleep": lambda: Ovs(sleep_max=100)}[row]()
 
 
 # ----------------------------------------------------------------- one run
@@ -367,6 +388,8 @@ def measure(row, work, seconds):
         rs = srv.wait_ready(BOOT_TIMEOUT)
         cli.wait_ready(BOOT_TIMEOUT)
         res["driver"] = rs.get("driver")
+        if getattr(be, "note", None):
+            res["note"] = be.note
         res["boot_s"] = round(max(srv.boot_s, cli.boot_s), 1)
         rx = 0
         for _ in range(30):
@@ -453,8 +476,8 @@ def chart(summary, png):
         return False
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.5 * len(rows) + 2.2))
     names = [s["row"] for s in rows]
-    colors = ["#d62728" if s["row"] in ("vsw",) else
-              "#ff7f0e" if s["row"] == "ovs-dpdk" else
+    colors = ["#d62728" if s["row"].startswith("vsw") else
+              "#ff7f0e" if s["row"].startswith("ovs-dpdk") else
               "#7f7f7f" if s["row"] in EMULATED else "#1f77b4" for s in rows]
     for ax, key, title in ((axes[0], "tcp_gbps", "TCP, Gbit/s (iperf3, VM to VM)"),
                            (axes[1], "udp64_mpps", "UDP 64 B, Mpps received")):
@@ -593,7 +616,7 @@ def analysis(summary):
                    "material found them all far behind virtio."
                    % ", ".join("%s %.3f" % (s["row"], s["tcp_gbps"]) for s in em))
     paras = [r for r in ("virtio-user", "vhost-net", "macvtap-user", "macvtap-vhost", "vsw",
-                         "vsw-sleep", "ovs-dpdk") if r in by]
+                         "vsw-sleep", "ovs-dpdk", "ovs-dpdk-sleep") if r in by]
     if paras:
         out.append("* Paravirtual virtio-net: %s Gbit/s TCP."
                    % ", ".join("%s %.3f" % (r, by[r]["tcp_gbps"]) for r in paras))
@@ -622,6 +645,13 @@ def analysis(summary):
                    % (by["vsw-sleep"]["tcp_gbps"], by["vsw"]["tcp_gbps"],
                       fmt(by["vsw-sleep"]["switch_cpu_pct"], "%.0f"),
                       fmt(by["vsw"]["switch_cpu_pct"], "%.0f")))
+    if "ovs-dpdk" in by and "ovs-dpdk-sleep" in by:
+        out.append("* OVS-DPDK with `pmd-maxsleep=100`: %.3f vs %.3f Gbit/s always polling."
+                   % (by["ovs-dpdk-sleep"]["tcp_gbps"], by["ovs-dpdk"]["tcp_gbps"]))
+    if "vsw-sleep" in by and "ovs-dpdk-sleep" in by:
+        a, b = by["vsw-sleep"]["tcp_gbps"], by["ovs-dpdk-sleep"]["tcp_gbps"]
+        out.append("* Both switches with PMD back-off: vsw %.3f vs OVS-DPDK %.3f Gbit/s TCP "
+                   "(%.2fx)." % (a, b, a / b if b else 0))
     if "vsw" in by and em:
         best = max(em, key=lambda s: s["tcp_gbps"])
         if best["tcp_gbps"]:
@@ -655,6 +685,7 @@ def main():
     t0 = time.monotonic()
     runs = []
     work = Path(tempfile.mkdtemp(prefix="vsw-seed-"))
+    partial = Path(guestlib.image()["initrd"]).parent / "seed-compare-partial.json"
     try:
         for rnd in range(args.rounds):
             for row in rows:
@@ -667,9 +698,13 @@ def main():
                 elif "error" in r:
                     log("  FAILED %s: %s" % (row, r["error"]))
                 else:
-                    log("  %s: TCP %.3f Gbit/s, UDP64 %.4f Mpps, rtt %s ms, host CPU %.0f%%, "
-                        "boot %.1fs" % (row, r["tcp_gbps"], r["udp64_mpps"], r["rtt_ms"],
-                                        r["host_cpu_pct"], r["boot_s"]))
+                    log("  %s: TCP %.3f Gbit/s, UDP64 %s Mpps, rtt %s ms, host CPU %.0f%%, "
+                        "boot %.1fs" % (row, r["tcp_gbps"],
+                                        fmt(r.get("udp64_mpps"), "%.4f") if "udp_error" not in r
+                                        else "FAILED (%s)" % r["udp_error"],
+                                        r["rtt_ms"], r["host_cpu_pct"], r["boot_s"]))
+                # every run is kept on disk at once: an interrupted session keeps its data
+                partial.write_text(json.dumps(runs, indent=1) + "\n")
     finally:
         guestlib.cleanup_all()
         shutil.rmtree(work, ignore_errors=True)
@@ -689,8 +724,8 @@ def main():
     log("wrote %s%s (%.0f s)" % (doc, " and " + png if have_png else "", took))
     for s in summary:
         if "tcp_gbps" in s:
-            log("  %-14s TCP %.3f Gbit/s  UDP64 %.4f Mpps" % (s["row"], s["tcp_gbps"],
-                                                             s["udp64_mpps"] or 0))
+            log("  %-14s TCP %.3f Gbit/s  UDP64 %s Mpps" % (s["row"], s["tcp_gbps"],
+                                                           fmt(s["udp64_mpps"], "%.4f")))
         else:
             log("  %-14s not measured: %s" % (s["row"], s["skipped"]))
 
