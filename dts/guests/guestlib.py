@@ -460,7 +460,12 @@ class Guest:
                     self.proc.wait(timeout)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
-                    self.proc.wait(5)
+                    try:
+                        # a loaded 2-core host can take a while to reap it
+                        self.proc.wait(60)
+                    except subprocess.TimeoutExpired:
+                        print("guestlib: qemu %s (pid %d) still there 60 s after SIGKILL"
+                              % (self.name, self.proc.pid), file=sys.stderr)
             self.proc = None
             self.qlogf.close()
         if isinstance(self.nic, VhostUserNic) and self.nic.server and os.path.exists(self.nic.sock):
@@ -470,7 +475,7 @@ class Guest:
         """SIGKILL (a crashing VM)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(5)
+            self.proc.wait(60)
         self.stop()
 
 

@@ -424,8 +424,14 @@ def measure(row, work, seconds):
         res["error"] = str(e).splitlines()[0][:300]
     finally:
         for g in gs:
-            g.stop()
-        be.teardown()
+            try:
+                g.stop()
+            except Exception as e:  # noqa: BLE001 - keep going, the row says so
+                res.setdefault("error", "stopping %s: %s" % (g.name, e))
+        try:
+            be.teardown()
+        except Exception as e:  # noqa: BLE001
+            res.setdefault("error", "teardown: %s" % e)
     return res
 
 
