@@ -648,9 +648,10 @@ def analysis(summary):
                        "the machine, not the path: a DPDK PMD polls, so the switch holds a "
                        "share of the 2 cores (the switch CPU column) that the kernel paths "
                        "leave to the two emulated guests, and under TCG guest CPU is what "
-                       "limits every row. With KVM the guests need a fraction of a core for "
-                       "the same traffic and the comparison turns around (the seed figures "
-                       "and performance.md)." % (best, by[best]["tcp_gbps"], by["vsw"]["tcp_gbps"]))
+                       "limits every row (compare the vsw-sleep row). How the paths rank "
+                       "with KVM guests cannot be measured on this machine; "
+                       "[performance.md](performance.md) measures the switch itself."
+                       % (best, by[best]["tcp_gbps"], by["vsw"]["tcp_gbps"]))
     if "vsw" in by and "vsw-sleep" in by:
         out.append("* vsw with `--pmd-sleep-max 100` (the PMD naps when its queues are empty): "
                    "%.3f vs %.3f Gbit/s always polling, switch CPU %s %% vs %s %%."
