@@ -152,11 +152,13 @@ def test_guest_reboot_and_qemu_restart(vswd_factory, guests, tmp_path):
 
 
 @pytest.mark.timeout(360)
-def test_vswd_restart_client_mode_guests_recover(vswd_factory, guests, tmp_path):
-    """Both guests on vsw client ports (QEMU listens). vswd is stopped and
-    started again from its state file; the guests, untouched, talk again."""
+@pytest.mark.parametrize("mode", ["client", "server"])
+def test_vswd_restart_guests_recover(vswd_factory, guests, tmp_path, mode):
+    """Both guests on vsw client ports (QEMU listens), or both on vsw server
+    ports (QEMU connects with reconnect=1). vswd is stopped and started
+    again from its state file; the guests, untouched, talk again."""
     d = vswd_factory(extra=VSWD_EXTRA)
-    g1, g2 = boot_pair(d, guests, tmp_path, "client", "client")
+    g1, g2 = boot_pair(d, guests, tmp_path, mode, mode)
     ping_ok(g2, IP1)
     assert d.stop() == 0
     # the switch is gone: nothing crosses
@@ -173,7 +175,7 @@ def test_vswd_restart_client_mode_guests_recover(vswd_factory, guests, tmp_path)
     assert tcp["bits_per_second"] > 1e6, tcp
     assert g1.alive() and g2.alive()
     assert len(g1.results("ready")) == 1 and len(g2.results("ready")) == 1, "a guest rebooted"
-    record("vswd_restart", ports_up_s=round(up_s, 1), first_ping_s=round(t, 1),
+    record("vswd_restart_" + mode, ports_up_s=round(up_s, 1), first_ping_s=round(t, 1),
            rtt_ms=rtt, tcp_gbps=round(tcp["bits_per_second"] / 1e9, 3))
     base = d2.mbuf_in_use()
     for g in (g1, g2):
