@@ -177,7 +177,7 @@ class Guest:
     """One QEMU guest booting the suite's kernel + initramfs."""
 
     def __init__(self, workdir, name, nic, ip, mac, mem=256, smp=1, role=None,
-                 queues=None, mtu=None, hugepages=None):
+                 queues=None, mtu=None, hugepages=None, peer=None, count=None):
         self.dir = Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -190,6 +190,8 @@ class Guest:
         self.role = role
         self.queues = queues
         self.mtu = mtu
+        self.peer = peer              # vsw.role=ping: whom to ping at boot
+        self.count = count
         # None: hugepages when /dev/hugepages has room, else memfd
         self.hugepages = hugepages if hugepages is not None else hugepages_free_mb() >= mem + 64
         self.console = self.dir / "console.log"
@@ -215,6 +217,10 @@ class Guest:
             append.append("vsw.queues=%d" % self.queues)
         if self.mtu:
             append.append("vsw.mtu=%d" % self.mtu)
+        if self.peer:
+            append.append("vsw.peer=%s" % self.peer)
+        if self.count:
+            append.append("vsw.count=%d" % self.count)
         cmd = [QEMU, "-name", self.name, "-accel", accel(), "-smp", str(self.smp),
                "-m", "%dM" % self.mem, "-nodefaults", "-no-user-config", "-display", "none",
                "-kernel", img["vmlinuz"], "-initrd", img["initrd"],

@@ -140,12 +140,18 @@ def test_guest_reboot_and_qemu_restart(vswd_factory, guests, tmp_path):
 
     g2.kill()
     d.wait_port_state("vm2", "down", 30)
+    # the new QEMU's guest pings vm1 by itself at boot (vsw.role=ping) and
+    # reports it on its console
+    g2.role, g2.peer, g2.count = "ping", IP1, 5
     g2.start()
     g2.wait_ready(BOOT_TIMEOUT)
     d.wait_port_state("vm2", "up", 30)
+    boot_ping = vswlib.wait_for(lambda: g2.results("ping"), 30, 0.2, "boot-time ping result")[0]
+    assert boot_ping["peer"] == IP1 and int(boot_ping["received"]) >= 1, boot_ping
     t2 = wait_ping(g2, IP1, 60)
     ping_ok(g1, IP2)
     record("reboot", vm1_reboot_to_ready_s=round(reboot_s, 1),
+           boot_ping_received=boot_ping["received"], boot_ping_rtt_ms=boot_ping["rtt_avg_ms"],
            first_ping_after_ready_s=round(t, 1),
            qemu_restart_boot_s=round(g2.boot_s, 1), qemu_restart_first_ping_s=round(t2, 1))
     teardown_check(d, (g1, g2), base)
