@@ -4,6 +4,10 @@ through vsw's `dpdk` ports.
 
 * net_af_packet: a veth pair per namespace, its root-namespace end attached
   with devargs net_af_packet<N>,iface=<veth>.
+* net_af_xdp: the same veth pair through an AF_XDP socket
+  (net_af_xdp<N>,iface=<veth>; generic XDP on a veth): traffic works, but
+  a deleted af_xdp port does not give its fill-ring mbufs back (known
+  bug, strict xfail below: it turns into a failure once fixed).
 * net_tap: vsw creates the tap (devargs net_tap<N>,iface=<name>) in the
   root namespace; a Linux bridge joins it to a veth pair into the namespace
   (a tap moved into another namespace is seen down by net_tap).
@@ -39,10 +43,10 @@ def netns():
 def attach(d, ns, port, kind, addr):
     """Give namespace `ns` an interface with `addr` on vsw port `port`."""
     n = vswlib.uniq()
-    if kind == "af_packet":
+    if kind in ("af_packet", "af_xdp"):
         host = nslib.veth_into(ns, addr + "/24")
         d.ctl("add-port", "br0", port, "type=dpdk",
-              "devargs=net_af_packet%d,iface=%s" % (n, host))
+              "devargs=net_%s%d,iface=%s" % (kind, n, host))
     else:
         tap = nslib.ifname("vt")
         d.ctl("add-port", "br0", port, "type=dpdk", "devargs=net_tap%d,iface=%s" % (n, tap))
@@ -113,3 +117,46 @@ def test_namespace_isolated_without_switch_port(vswd, netns):
     vswd.ctl("del-port", "up2")
     rx, _ = ns1.ping(A2, count=3)
     assert rx == 0
+
+
+class MbufLeak(AssertionError):
+    """mbufs still in use after every port was deleted."""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.xfail(strict=True, raises=MbufLeak,
+                   reason="known bug: deleting a net_af_xdp port leaves its fill-ring mbufs "
+                          "(2048 per port here) in use; docs/uplinks.md")
+def test_af_xdp_namespaces(tmp_path, binaries, netns):
+    """Two namespaces on net_af_xdp ports: ping and iperf3 must work (a
+    failure there is a real FAIL); then every port is deleted and vswd's
+    mbufs must be back at zero, which today they are not (MbufLeak: the
+    expected failure). Its own vswd, so the leak does not fail the shared
+    fixture's teardown."""
+    d = vswlib.Vswd(tmp_path)
+    try:
+        d.start()
+        ns1, ns2 = netns(), netns()
+        attach(d, ns1, "up1", "af_xdp", A1)
+        attach(d, ns2, "up2", "af_xdp", A2)
+        rx = 0
+        for _ in range(10):
+            rx, rtt = ns1.ping(A2, count=5)
+            if rx == 5:
+                break
+        assert rx == 5, "ping over af_xdp: %d/5" % rx
+        ns2.iperf3_server()
+        tcp = ns1.iperf3(A2, seconds=3)
+        assert tcp["bits_per_second"] > 1e6, tcp
+        print("\naf_xdp <-> af_xdp: ping rtt %.3f ms, TCP %.3f Gbit/s (%d retransmits)"
+              % (rtt, tcp["bits_per_second"] / 1e9, tcp["retransmits"]))
+        for p in ("up1", "up2"):
+            d.ctl("del-port", p)
+        try:
+            d.assert_mbufs(0, timeout=5, what="after deleting the af_xdp ports")
+        except AssertionError as e:
+            raise MbufLeak(str(e))
+    finally:
+        if d.alive():
+            assert d.stop() == 0
+        d.cleanup()
