@@ -134,6 +134,7 @@ def test_af_xdp_namespaces(tmp_path, binaries, netns):
     expected failure). Its own vswd, so the leak does not fail the shared
     fixture's teardown."""
     d = vswlib.Vswd(tmp_path)
+    leak = None
     try:
         d.start()
         ns1, ns2 = netns(), netns()
@@ -155,8 +156,18 @@ def test_af_xdp_namespaces(tmp_path, binaries, netns):
         try:
             d.assert_mbufs(0, timeout=5, what="after deleting the af_xdp ports")
         except AssertionError as e:
-            raise MbufLeak(str(e))
+            leak = MbufLeak(str(e))
+        rc = d.stop()
+        if rc != 0:
+            # Under LeakSanitizer the same bug shows as the af_xdp umem never
+            # freed (allocated in libxdp's xsk_umem__create); any other leak
+            # or exit status is a real failure.
+            blocks = d.log_text().split("leak of ")[1:]
+            if blocks and all("xsk_umem__create" in b.split("\n\n")[0] for b in blocks):
+                leak = leak or MbufLeak("LeakSanitizer: af_xdp umem not freed")
+            else:
+                raise AssertionError("vswd exited %d:\n%s" % (rc, vswlib.tail(d.log)))
     finally:
-        if d.alive():
-            assert d.stop() == 0
         d.cleanup()
+    if leak is not None:
+        raise leak
