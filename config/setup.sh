@@ -11,7 +11,8 @@ PKGS=(build-essential pkg-config meson ninja-build
       libdpdk-dev dpdk dpdk-dev libnuma-dev libpcap-dev libjansson-dev libcmocka-dev
       clang libclang-rt-14-dev cppcheck clang-tidy
       python3 python3-pytest python3-scapy python3-prometheus-client curl
-      jq tcpdump iproute2 procps)
+      jq tcpdump iproute2 procps
+      qemu-system-x86 iperf3 busybox-static ethtool valgrind python3-matplotlib)
 
 missing=()
 for p in "${PKGS[@]}"; do
