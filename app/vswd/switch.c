@@ -250,6 +250,44 @@ bridge_port(struct vsw_switch *sw, uint16_t bridge, const char *name)
 	return o != NULL && o->bridge == bridge ? o : NULL;
 }
 
+/* NUMA node of a port's device (the main lcore's when unknown). */
+static int
+port_numa(const struct vsw_port *p)
+{
+	return vsw_port_numa_node(rte_eth_dev_socket_id(p->eth_port), (int)rte_socket_id());
+}
+
+static int
+pmd_numa(unsigned int pmd)
+{
+	return (int)rte_lcore_to_socket_id(vsw_pmds[pmd]->lcore);
+}
+
+/*
+ * The PMD for a new rx queue of p: one on the device's NUMA node if there
+ * is one (else any, with a warning), and of those the one with the fewest
+ * queues. @return PMD index + 1.
+ */
+static uint8_t
+place_rxq(const struct vsw_dp_conf *c, const struct vsw_port *p)
+{
+	int node = port_numa(p);
+	unsigned int j, best = UINT32_MAX;
+	bool local;
+
+	for (j = 0; j < vsw_n_pmds; j++) {
+		local = pmd_numa(j) == node;
+		if (best == UINT32_MAX ||
+		    (local && pmd_numa(best) != node) ||
+		    (local == (pmd_numa(best) == node) && c->poll[j].n_rxq < c->poll[best].n_rxq))
+			best = j;
+	}
+	if (pmd_numa(best) != node)
+		event(RTE_LOG_WARNING, "port %s is on NUMA node %d but no PMD is: its frames "
+		      "cross nodes (give vswd --pmd-cores on node %d)", p->conf.name, node, node);
+	return (uint8_t)(best + 1);
+}
+
 /* Build and publish the snapshot of the current registry. */
 static int
 publish(struct vsw_switch *sw)
@@ -258,7 +296,7 @@ publish(struct vsw_switch *sw)
 	struct vsw_dp_bridge *db;
 	struct vsw_dp_poll *poll;
 	struct vsw_port *p, *mp;
-	unsigned int i, j, q, rr;
+	unsigned int i, q, rr;
 	static uint64_t gen;
 
 	c = calloc(1, sizeof(*c));
@@ -339,10 +377,7 @@ publish(struct vsw_switch *sw)
 				if (a == VSW_RXQ_PARKED || (rr == 0) != (a != 0 && a <= vsw_n_pmds))
 					continue;
 				if (a == 0 || a > vsw_n_pmds) {
-					a = 1;
-					for (j = 1; j < vsw_n_pmds; j++)
-						if (c->poll[j].n_rxq < c->poll[a - 1].n_rxq)
-							a = (uint8_t)(j + 1);
+					a = place_rxq(c, p);
 					sw->rxq_pmd[i][q] = a;
 				}
 				poll = &c->poll[a - 1];
@@ -1652,13 +1687,14 @@ cmd_rxq_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			q = &conf->poll[i].rxq[j];
 			p = sw->ports[q->slot];
 			json_array_append_new(*res, json_pack(
-				"{s:i,s:s,s:i,s:I,s:I,s:f}", "lcore", pmd->lcore, "port",
+				"{s:i,s:s,s:i,s:I,s:I,s:f,s:i,s:i}", "lcore", pmd->lcore, "port",
 				p != NULL ? p->conf.name : "?", "queue", q->queue, "packets",
 				(json_int_t)pmd->rxq[q->slot][q->queue].pkts, "busy_cycles",
 				(json_int_t)pmd->rxq[q->slot][q->queue].cycles, "pmd_busy_share_pct",
 				pmd->busy_cycles ? 100.0 *
 				(double)pmd->rxq[q->slot][q->queue].cycles /
-				(double)pmd->busy_cycles : 0.0));
+				(double)pmd->busy_cycles : 0.0, "pmd_numa", pmd_numa(i),
+				"port_numa", p != NULL && p->open ? port_numa(p) : -1));
 		}
 	}
 	return 0;

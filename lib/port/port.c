@@ -53,6 +53,73 @@ vsw_port_type_parse(const char *s, enum vsw_port_type *t)
 }
 
 
+/* n hex digits from s; @return the value or -1. */
+static long
+hexn(const char *s, int n)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' :
+			      tolower((unsigned char)s[i]) - 'a' + 10);
+	}
+	return v;
+}
+
+/* "DDDD:BB:DD.F" or "BB:DD.F" exactly (n characters) into d->name. */
+static bool
+pci_parse(const char *s, size_t n, struct vsw_devargs *d)
+{
+	long dom = 0, bus, dev, fn;
+
+	if (n == 12 && s[4] == ':') {
+		dom = hexn(s, 4);
+		s += 5;
+		n -= 5;
+	}
+	if (n != 7 || s[2] != ':' || s[5] != '.')
+		return false;
+	bus = hexn(s, 2);
+	dev = hexn(s + 3, 2);
+	fn = hexn(s + 6, 1);
+	if (dom < 0 || bus < 0 || dev < 0 || dev > 0x1f || fn < 0 || fn > 7)
+		return false;
+	snprintf(d->name, sizeof(d->name), "%04lx:%02lx:%02lx.%lx", dom, bus, dev, fn);
+	return true;
+}
+
+int
+vsw_devargs_parse(const char *devargs, struct vsw_devargs *d, char *err, size_t len)
+{
+	const char *comma = strchr(devargs, ',');
+	size_t n = comma != NULL ? (size_t)(comma - devargs) : strlen(devargs), i;
+
+	memset(d, 0, sizeof(*d));
+	d->args = comma != NULL ? comma + 1 : "";
+	if (n == 0)
+		return vsw_errf(err, len, -EINVAL, "devargs '%s' names no device", devargs);
+	if (pci_parse(devargs, n, d)) {
+		d->is_pci = true;
+		return 0;
+	}
+	if (n >= sizeof(d->name))
+		return vsw_errf(err, len, -EINVAL, "device name in '%s' is too long (max %zu)",
+				devargs, sizeof(d->name) - 1);
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)devargs[i]) && devargs[i] != '_')
+			break;
+	if (i < n || n == 4 || (strncmp(devargs, "net_", 4) != 0 &&
+				strncmp(devargs, "eth_", 4) != 0))
+		return vsw_errf(err, len, -EINVAL,
+				"devargs '%.*s' is neither a PCI address (0000:01:00.0, 01:00.0) "
+				"nor a vdev name (net_tap0, net_af_packet1, ...)", (int)n, devargs);
+	snprintf(d->name, sizeof(d->name), "%.*s", (int)n, devargs);
+	return 0;
+}
+
 bool
 vsw_port_conf_equal(const struct vsw_port_conf *a, const struct vsw_port_conf *b)
 {
@@ -79,9 +146,11 @@ vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len)
 	if (c->mtu != 0 && (c->mtu < 68 || c->mtu > 9600))
 		return vsw_errf(err, len, -EINVAL, "mtu must be 68..9600");
 	if (c->type == VSW_PORT_DPDK) {
+		struct vsw_devargs d;
+
 		if (c->devargs[0] == '\0')
 			return vsw_errf(err, len, -EINVAL, "type=dpdk needs devargs=");
-		return 0;
+		return vsw_devargs_parse(c->devargs, &d, err, len);
 	}
 	if (c->path[0] == '\0')
 		return vsw_errf(err, len, -EINVAL, "%s port needs path=", vsw_port_type_name(c->type));
@@ -164,7 +233,13 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	p->error[0] = '\0';
 	p->probed = false;
 	if (p->conf.type == VSW_PORT_DPDK) {
-		snprintf(devargs, sizeof(devargs), "%s", p->conf.devargs);
+		struct vsw_devargs d;
+
+		ret = vsw_devargs_parse(p->conf.devargs, &d, err, len);
+		if (ret < 0)
+			goto out;
+		/* A PCI address in DPDK's own form: the name its ethdev gets. */
+		snprintf(devargs, sizeof(devargs), "%s%s%s", d.name, d.args[0] ? "," : "", d.args);
 	} else {
 		ret = vhost_precheck(p, err, len);
 		if (ret < 0)

@@ -76,6 +76,33 @@ typedef struct rte_mempool *(*vsw_pool_for_socket_t)(int socket);
 /** "vhost-user", "vhost-user-client", "dpdk". */
 const char *vsw_port_type_name(enum vsw_port_type t);
 
+/** A `dpdk` port's devargs, split and checked (no DPDK call: unit-tested). */
+struct vsw_devargs {
+	bool is_pci;			/**< A PCI device (NIC, SR-IOV VF). */
+	char name[64];			/**< Device name: PCI "0000:01:00.0" or vdev "net_tap0". */
+	const char *args;		/**< What follows the first ',' ("" when nothing). */
+};
+
+/**
+ * Split devargs into device name and arguments. A PCI address is given as
+ * DDDD:BB:DD.F or BB:DD.F (hex) and comes out in DPDK's full lower-case
+ * form, the name its ethdev has; anything else must be a vdev name
+ * (net_<driver><N>, letters, digits, '_').
+ * @return 0, or -EINVAL with a one-line reason in err.
+ */
+int vsw_devargs_parse(const char *devargs, struct vsw_devargs *d, char *err, size_t len);
+
+/**
+ * The NUMA node a port's memory and PMD should be on, given the device's
+ * (rte_eth_dev_socket_id(): -1 when unknown, e.g. a vdev) and the node to
+ * use then (the main lcore's).
+ */
+static inline int
+vsw_port_numa_node(int dev_socket, int fallback)
+{
+	return dev_socket >= 0 ? dev_socket : fallback;
+}
+
 /** True when two configurations are the same, member by member. */
 bool vsw_port_conf_equal(const struct vsw_port_conf *a, const struct vsw_port_conf *b);
 
