@@ -124,7 +124,8 @@ class Vsw:
         self.log = open(run / "vswd.log", "w")
         self.p = subprocess.Popen([str(VSWD), "--foreground", "--rundir", str(run),
                                    "--pmd-cores", str(SWITCH_CPU), "--main-core", str(GEN_CPU),
-                                   "--socket-mem", "1024", "--mbufs", "65536"] +
+                                   "--socket-mem", "1024"] +
+                                  (["--mbufs", str(4096 * n_ports)] if n_ports > 4 else []) +
                                   list(self.extra) + ["--", f"--file-prefix={self.prefix}"],
                                   stdout=self.log, stderr=subprocess.STDOUT)
         end = time.time() + 20
@@ -276,9 +277,21 @@ def gen_mac(i):
     return "52:54:00:00:%02x:%02x" % ((i + 1) >> 8, (i + 1) & 0xFF)
 
 
+def start_or_stop(system, run, n_ports=2):
+    """system.start(), stopping whatever it started if it fails half way."""
+    try:
+        return system.start(run, n_ports)
+    except BaseException:
+        try:
+            system.stop()
+        except Exception:   # noqa: BLE001 - it may not have got far enough
+            pass
+        raise
+
+
 def run_one(system, size, seconds, inflight, workdir, n_ports=2):
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-", dir=workdir))
-    socks, gen_server = system.start(run, n_ports)
+    socks, gen_server = start_or_stop(system, run, n_ports)
     sfx = ",server=1" if gen_server else ""
     # Ports pair up (0-1, 2-3, ...): each sends to its partner's MAC.
     qs = 1024 if n_ports <= 8 else 256
@@ -337,7 +350,7 @@ def run_macscale(system, macs, size, seconds, workdir):
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-m-", dir=workdir))
     if system.name == "vsw":
         system.max_macs = max(65536, 4 * macs)
-    socks, gen_server = system.start(run)
+    socks, gen_server = start_or_stop(system, run)
     sfx = ",server=1" if gen_server else ""
     res = {"system": system.name, "macs": macs, "size": size}
     try:
@@ -535,7 +548,7 @@ def macgen(socks, gen_server, size, seconds, rate=0, macs=2, settle=1.0):
 def run_zeroloss(system, size, seconds, workdir, steps):
     """Binary search of the highest offered rate with no frame lost."""
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-z-", dir=workdir))
-    socks, gen_server = system.start(run)
+    socks, gen_server = start_or_stop(system, run)
     res = {"system": system.name, "size": size}
     try:
         time.sleep(3 if gen_server else 0.5)
@@ -634,7 +647,7 @@ def idle_main(a, out, work):
         v = Vsw()
         v.extra = extra
         run = Path(tempfile.mkdtemp(prefix="vsw-idle-", dir=work))
-        socks, _ = v.start(run)
+        socks, _ = start_or_stop(v, run)
         try:
             time.sleep(2)
             c0, t0 = cpu_seconds(v.p.pid), time.time()

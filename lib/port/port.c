@@ -252,6 +252,12 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 	snprintf(devname, sizeof(devname), "%.*s",
 		 (int)(comma != NULL ? (size_t)(comma - devargs) : strlen(devargs)), devargs);
 
+	if (rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {
+		ret = vsw_errf(err, len, -ENOSPC,
+			       "no ethdev left: this DPDK build has %d ethernet ports "
+			       "(RTE_MAX_ETHPORTS), all in use", RTE_MAX_ETHPORTS);
+		goto out;
+	}
 	ret = rte_dev_probe(devargs);
 	if (ret == 0) {
 		p->probed = true;
