@@ -272,13 +272,12 @@ static uint8_t
 place_rxq(const struct vsw_dp_conf *c, const struct vsw_port *p)
 {
 	int node = port_numa(p);
-	unsigned int j, best = UINT32_MAX;
+	unsigned int j, best = 0;
 	bool local;
 
-	for (j = 0; j < vsw_n_pmds; j++) {
+	for (j = 1; j < vsw_n_pmds; j++) {
 		local = pmd_numa(j) == node;
-		if (best == UINT32_MAX ||
-		    (local && pmd_numa(best) != node) ||
+		if ((local && pmd_numa(best) != node) ||
 		    (local == (pmd_numa(best) == node) && c->poll[j].n_rxq < c->poll[best].n_rxq))
 			best = j;
 	}
