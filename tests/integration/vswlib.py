@@ -564,37 +564,7 @@ class Tap:
     def capture(self):
         """Read the tap in a background thread (long streams would overflow
         the socket buffer otherwise); .stop(count) returns the frames."""
-        return _Capture(self)
-
-
-class _Capture:
-    def __init__(self, tap):
-        import threading
-        self.tap = tap
-        self.frames = []
-        self.done = threading.Event()
-        self.th = threading.Thread(target=self._run, daemon=True)
-        self.th.start()
-
-    def _run(self):
-        import select
-        while not self.done.is_set():
-            try:
-                r, _, _ = select.select([self.tap.sock], [], [], 0.05)
-                if r:
-                    self.frames += self.tap._read()
-            except (OSError, ValueError):      # socket closed under us
-                return
-
-    def stop(self, count=None, timeout=5.0, settle=0.3):
-        deadline = time.monotonic() + timeout
-        while count is not None and len(self.frames) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(settle)
-        self.done.set()
-        self.th.join(5)
-        self.frames += self.tap._read()
-        return self.frames
+        return _FrameCapture(self)
 
 
 class PacedStream:
@@ -861,8 +831,9 @@ class StampedStream:
 
 
 class StampedCapture:
-    """Read a Tap in a background thread, keeping (time.monotonic(), frame)
-    of every test frame the switch wrote to it."""
+    """Read a Tap in a background thread (long streams would overflow the
+    socket buffer otherwise), keeping (time.monotonic(), frame) of every
+    test frame the switch wrote to it."""
 
     def __init__(self, tap):
         self.tap = tap
@@ -879,19 +850,30 @@ class StampedCapture:
                 if r:
                     now = time.monotonic()
                     self.got += [(now, f) for f in self.tap._read()]
-            except (OSError, ValueError):
+            except (OSError, ValueError):      # socket closed under us
                 return
 
     def frames(self):
         return [f for _, f in list(self.got)]
 
-    def stop(self, settle=0.3):
+    def stop(self, count=None, timeout=5.0, settle=0.3):
+        """Wait for `count` frames (or timeout), then `settle` s; the
+        stamped frames."""
+        deadline = time.monotonic() + timeout
+        while count is not None and len(self.got) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
         time.sleep(settle)
         self._done.set()
         self._th.join(5)
         now = time.monotonic()
         self.got += [(now, f) for f in self.tap._read()]
         return self.got
+
+
+class _FrameCapture(StampedCapture):
+    def stop(self, count=None, timeout=5.0, settle=0.3):
+        super().stop(count, timeout, settle)
+        return self.frames()
 
 
 def handshake(src_tap, dst_tap, f, timeout=5.0, every=0.5):
