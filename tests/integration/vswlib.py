@@ -569,10 +569,12 @@ class Tap:
 
 class PacedStream:
     """A background thread sending frame(dst, src, seq0 + i) on a Tap every
-    `interval` seconds until stop(); `sent` holds what it sent, in order."""
+    `interval` seconds until stop(); `sent` holds what it sent, in order,
+    `log` when: [(time.monotonic(), seq)]."""
 
     def __init__(self, tap, dst, src, interval, seq0=0):
         self.sent = []
+        self.log = []
         self._stop = threading.Event()
 
         def run():
@@ -580,6 +582,7 @@ class PacedStream:
             while not self._stop.is_set():
                 f = frame(dst, src, seq0 + i)
                 tap.send([f])
+                self.log.append((time.monotonic(), seq0 + i))
                 self.sent.append(f)
                 i += 1
                 time.sleep(interval)
@@ -796,26 +799,9 @@ def seq_of(f):
     return None
 
 
-class StampedStream:
-    """Like PacedStream, and also records when each frame was sent:
-    `log` is [(time.monotonic(), seq)] in order."""
-
-    def __init__(self, tap, dst, src, interval, seq0=0):
-        self.sent = []
-        self.log = []
-        self._stop = threading.Event()
-
-        def run():
-            i = 0
-            while not self._stop.is_set():
-                f = frame(dst, src, seq0 + i)
-                tap.send([f])
-                self.log.append((time.monotonic(), seq0 + i))
-                self.sent.append(f)
-                i += 1
-                time.sleep(interval)
-        self._thread = threading.Thread(target=run)
-        self._thread.start()
+class StampedStream(PacedStream):
+    """A PacedStream whose `log` ([(time.monotonic(), seq)], in order) says
+    when each frame was sent."""
 
     def first_seq_after(self, t):
         """The first sequence number sent at or after monotonic time t."""
@@ -823,11 +809,6 @@ class StampedStream:
             if ts >= t:
                 return s
         return None
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(10)
-        return self.sent
 
 
 class StampedCapture:
