@@ -8,6 +8,7 @@
  * PMDs), release what only the old snapshot used, then save the state file.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -287,6 +288,86 @@ place_rxq(const struct vsw_dp_conf *c, const struct vsw_port *p)
 	return (uint8_t)(best + 1);
 }
 
+/* ------------------------------------------------------- vhost device ids */
+
+/*
+ * A vhost-user port's PMDs call rte_vhost on the device id in
+ * vsw_port_vid[slot] (see vsw_dp.h). The id is valid from the driver's
+ * new_device notification to its destroy_device notification; both end
+ * with a link-state event, delivered synchronously on the thread that runs
+ * them, so the handler below runs before rte_vhost frees the device, and
+ * vsw_dp_set_vid() waits there until no PMD still uses the old id. The
+ * control thread reads the id once more after opening the port (a guest
+ * may attach before the handler is registered) and whenever it sees the
+ * link change. The lock orders the two threads' reads.
+ */
+static pthread_mutex_t vid_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+port_vhost(const struct vsw_port *p)
+{
+	return p->conf.type != VSW_PORT_DPDK;
+}
+
+static void
+vid_refresh(uint16_t slot, uint16_t eth_port)
+{
+	struct rte_eth_link link;
+	int vid = -1;
+
+	pthread_mutex_lock(&vid_lock);
+	if (rte_eth_link_get_nowait(eth_port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+		vid = rte_eth_vhost_get_vid_from_port_id(eth_port);
+	vsw_dp_set_vid(slot, vid < 0 ? -1 : vid);
+	pthread_mutex_unlock(&vid_lock);
+}
+
+static int
+vid_event(uint16_t eth_port, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	(void)type;
+	(void)ret;
+	vid_refresh((uint16_t)(uintptr_t)arg, eth_port);
+	return 0;
+}
+
+/* Open a port's device; a vhost-user port's device id is tracked from here. */
+static int
+port_open(struct vsw_port *p, char *err, size_t len)
+{
+	int ret = vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
+
+	if (ret < 0 || !port_vhost(p))
+		return ret;
+	ret = rte_eth_dev_callback_register(p->eth_port, RTE_ETH_EVENT_INTR_LSC, vid_event,
+					    (void *)(uintptr_t)p->slot);
+	if (ret != 0) {
+		vsw_port_close(p);
+		return vsw_errf(err, len, ret, "cannot watch the link of %s: %s", p->conf.name,
+				rte_strerror(-ret));
+	}
+	vid_refresh(p->slot, p->eth_port);
+	return 0;
+}
+
+/* Close a port's device. No PMD may poll or send to it any more. */
+static void
+port_close(struct vsw_port *p)
+{
+	int ret;
+
+	if (p->open && port_vhost(p)) {
+		/* -EAGAIN: the handler is running right now. */
+		do {
+			ret = rte_eth_dev_callback_unregister(p->eth_port, RTE_ETH_EVENT_INTR_LSC,
+							      vid_event,
+							      (void *)(uintptr_t)p->slot);
+		} while (ret == -EAGAIN);
+		vsw_dp_set_vid(p->slot, -1);
+	}
+	vsw_port_close(p);
+}
+
 /* Build and publish the snapshot of the current registry. */
 static int
 publish(struct vsw_switch *sw)
@@ -321,6 +402,7 @@ publish(struct vsw_switch *sw)
 		if (p == NULL || !p->open)
 			continue;
 		c->ports[i].eth_port = p->eth_port;
+		c->ports[i].vhost = port_vhost(p);
 		c->ports[i].max_len = port_max_len(p);
 		c->ports[i].bridge = p->bridge;
 		c->ports[i].gen = p->gen;
@@ -385,6 +467,8 @@ publish(struct vsw_switch *sw)
 				poll->rxq[poll->n_rxq].slot = (uint16_t)i;
 				poll->rxq[poll->n_rxq].eth_port = p->eth_port;
 				poll->rxq[poll->n_rxq].queue = (uint16_t)q;
+				poll->rxq[poll->n_rxq].vhost = port_vhost(p);
+				poll->rxq[poll->n_rxq].pool = p->pool;
 				poll->n_rxq++;
 			}
 		}
@@ -898,7 +982,7 @@ add_port_internal(struct vsw_switch *sw, struct vsw_bridge *b, const struct vsw_
 	p->slot = (uint16_t)slot;
 	p->bridge = b->idx;
 	p->gen = ++sw->slot_gen[slot];
-	ret = vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
+	ret = port_open(p, err, len);
 	if (ret < 0 && !keep_failed) {
 		free(p);
 		return ret;
@@ -1002,7 +1086,7 @@ del_port_internal(struct vsw_switch *sw, struct vsw_port *p)
 	publish(sw);			/* No PMD polls or sends to it after this. */
 	vsw_fdb_flush(b->fdb, p->slot, true);
 	vsw_fdb_set_port_limit(b->fdb, p->slot, 0);
-	vsw_port_close(p);
+	port_close(p);
 	event(RTE_LOG_INFO, "port %s deleted from bridge %s", p->conf.name, b->name);
 	free(p);
 }
@@ -1031,12 +1115,12 @@ reopen_port(struct vsw_switch *sw, struct vsw_port *p, const struct vsw_port_con
 
 	sw->ports[p->slot] = NULL;
 	publish(sw);
-	vsw_port_close(p);
+	port_close(p);
 	p->conf = *c;
-	ret = vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
+	ret = port_open(p, err, len);
 	if (ret < 0) {
 		p->conf = old;
-		if (vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, e2, sizeof(e2)) < 0)
+		if (port_open(p, e2, sizeof(e2)) < 0)
 			SW_LOG(ERR, "port %s: cannot restore the old configuration: %s",
 			       p->conf.name, e2);
 	}
@@ -1979,6 +2063,8 @@ vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
 		for (i = 0; i < VSW_MAX_PORTS; i++) {
 			if (sw->ports[i] != NULL && vsw_port_link_update(sw->ports[i])) {
 				changed = true;
+				if (sw->ports[i]->open && port_vhost(sw->ports[i]))
+					vid_refresh(sw->ports[i]->slot, sw->ports[i]->eth_port);
 				event(RTE_LOG_INFO, "port %s is %s", sw->ports[i]->conf.name,
 				      sw->ports[i]->link_up ? "up" : "down");
 			}
@@ -2286,7 +2372,7 @@ vswd_shutdown(struct vsw_switch *sw)
 	for (i = 0; i < VSW_MAX_PORTS; i++) {
 		if (sw->ports[i] == NULL)
 			continue;
-		vsw_port_close(sw->ports[i]);
+		port_close(sw->ports[i]);
 		free(sw->ports[i]);
 		sw->ports[i] = NULL;
 	}

@@ -40,6 +40,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refbuild import RefBuild  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("VSW_BUILD", ROOT / "build"))
 VSWD = BUILD / "app/vswd/vswd"
@@ -111,10 +114,17 @@ def wait_for(path, timeout=15):
 
 
 class Vsw:
-    name = "vsw"
+    """vswd from a build folder: this tree's (\"vsw\"), or a reference
+    commit's (\"vsw-ref\", --ref COMMIT) measured in the same rounds."""
+
+    def __init__(self, build=BUILD, name="vsw"):
+        self.name = name
+        self.vswd = build / "app/vswd/vswd"
+        self.vswctl = build / "app/vswctl/vswctl"
 
     def available(self):
-        return VSWD.exists() and VSWCTL.exists(), f"{VSWD} not built (run config/setup.sh)"
+        return (self.vswd.exists() and self.vswctl.exists(),
+                f"{self.vswd} not built (run config/setup.sh)")
 
     extra = ()          # more vswd options (--pmd-sleep-max US)
 
@@ -122,7 +132,7 @@ class Vsw:
         self.run = run
         self.prefix = "vswbench"
         self.log = open(run / "vswd.log", "w")
-        self.p = subprocess.Popen([str(VSWD), "--foreground", "--rundir", str(run),
+        self.p = subprocess.Popen([str(self.vswd), "--foreground", "--rundir", str(run),
                                    "--pmd-cores", str(SWITCH_CPU), "--main-core", str(GEN_CPU),
                                    "--socket-mem", "1024"] +
                                   (["--mbufs", str(4096 * n_ports)] if n_ports > 4 else []) +
@@ -141,7 +151,7 @@ class Vsw:
         return [run / f"s{i}.sock" for i in range(n_ports)], False
 
     def ctl(self, *args, check=True):
-        return subprocess.run([str(VSWCTL), "--ctl", str(self.run / "vswd.ctl"), "--json"] +
+        return subprocess.run([str(self.vswctl), "--ctl", str(self.run / "vswd.ctl"), "--json"] +
                               list(args), capture_output=True, text=True, check=check)
 
     def sample(self):
@@ -348,7 +358,7 @@ MACGEN = BUILD / "dts/perf/vsw-macgen"
 def run_macscale(system, macs, size, seconds, workdir):
     """One MAC-scale run: vsw-macgen sends from/to `macs` MACs per side."""
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-m-", dir=workdir))
-    if system.name == "vsw":
+    if isinstance(system, Vsw):
         system.max_macs = max(65536, 4 * macs)
     socks, gen_server = start_or_stop(system, run)
     sfx = ",server=1" if gen_server else ""
@@ -369,7 +379,7 @@ def run_macscale(system, macs, size, seconds, workdir):
             g = json.loads(line[-1])
             res.update({"mpps": g["rx_mpps"], "offered_mpps": g["tx_mpps"],
                         "misdelivered": g["misdelivered"]})
-        if system.name == "vsw":
+        if isinstance(system, Vsw):
             st = json.loads(system.ctl("fdb-stats", "br0").stdout)[0]
             res["learned_entries"] = st["entries"]
     finally:
@@ -408,7 +418,7 @@ def summarize(results, systems, sizes):
         for s, m in med.items():
             if s != "vsw" and "vsw" in med and m["mpps_median"]:
                 m["vsw_ratio"] = med["vsw"]["mpps_median"] / m["mpps_median"]
-            for ref in ("ovs", "ceiling"):
+            for ref in ("ovs", "ceiling", "vsw-ref"):
                 if s == "vsw" and ref in med and med[ref]["mpps_median"]:
                     m[f"mpps_ratio_vs_{ref}"] = m["mpps_median"] / med[ref]["mpps_median"]
                     if m["cycles_per_packet_median"] and med[ref]["cycles_per_packet_median"]:
@@ -680,6 +690,17 @@ def idle_main(a, out, work):
     return 0
 
 
+def with_ref(a, all_systems):
+    """Build the reference commit, then run main() again with it as vsw-ref."""
+    with tempfile.TemporaryDirectory() as tmp, \
+            RefBuild(a.ref, tmp, ["app/vswd/vswd", "app/vswctl/vswctl"]) as rb:
+        all_systems["vsw-ref"] = Vsw(rb.build, "vsw-ref")
+        if "vsw-ref" not in a.systems.split(","):
+            a.systems = a.systems.replace("vsw", "vsw,vsw-ref", 1)
+        a.ref = None
+        return run_main(a, all_systems)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--systems", default="vsw,ceiling,ovs")
@@ -697,6 +718,9 @@ def main():
                     help="idle CPU use and wake-up latency of vswd, with and without "
                          "--pmd-sleep-max")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--ref", metavar="COMMIT",
+                    help="also run vswd built from this commit (system vsw-ref) in the same "
+                         "rounds: the before/after ratio of a change")
     ap.add_argument("--macs", default=None,
                     help="MAC-scale mode: comma list of MACs per side, e.g. 2,1000,65536,1000000")
     a = ap.parse_args()
@@ -705,6 +729,12 @@ def main():
     if os.cpu_count() < 2:
         sys.exit("bench.py needs 2 CPUs")
     all_systems = {"vsw": Vsw(), "ceiling": Ceiling(), "ovs": Ovs()}
+    if a.ref:
+        return with_ref(a, all_systems)
+    return run_main(a, all_systems)
+
+
+def run_main(a, all_systems):
     systems, skipped = [], []
     for n in a.systems.split(","):
         ok, why = all_systems[n].available()

@@ -23,6 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refbuild import RefBuild  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 EAL = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.*:error"] + \
       sum([["--vdev", "net_null%d" % i] for i in range(4)], [])
@@ -59,20 +62,6 @@ def ir_run(exe, scenario, bursts):
     return ir / frames
 
 
-def build_ref(commit, tmp):
-    wt = os.path.join(tmp, "ref")
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", wt, commit],
-                   check=True)
-    # The harness of this tree, built on the other tree's libraries.
-    shutil.copy(ROOT / "dts/perf/dpbench.c", os.path.join(wt, "dts/perf/dpbench.c"))
-    shutil.copy(ROOT / "dts/perf/meson.build", os.path.join(wt, "dts/perf/meson.build"))
-    subprocess.run(["meson", "setup", os.path.join(wt, "b")], cwd=wt, check=True,
-                   capture_output=True)
-    subprocess.run(["ninja", "-C", os.path.join(wt, "b"), "dts/perf/vsw-dpbench"],
-                   check=True, capture_output=True)
-    return wt, os.path.join(wt, "b/dts/perf/vsw-dpbench")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=str(ROOT / "build"))
@@ -92,13 +81,12 @@ def main():
             for s, (c, w) in cur.items()}
     ref = {}
     if a.ref:
-        with tempfile.TemporaryDirectory() as tmp:
-            wt, rexe = build_ref(a.ref, tmp)
-            try:
-                for s, (c, _w) in tsc_run(rexe, a.bursts, a.cpu).items():
-                    ref[s] = {"cyc": c, "ir": ir_run(rexe, s, a.ir_bursts)}
-            finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", wt])
+        with tempfile.TemporaryDirectory() as tmp, \
+                RefBuild(a.ref, tmp, ["dts/perf/vsw-dpbench"],
+                         ["dts/perf/dpbench.c", "dts/perf/meson.build"]) as rb:
+            rexe = str(rb.build / "dts/perf/vsw-dpbench")
+            for s, (c, _w) in tsc_run(rexe, a.bursts, a.cpu).items():
+                ref[s] = {"cyc": c, "ir": ir_run(rexe, s, a.ir_bursts)}
     lines = ["| scenario | instructions/frame | TSC cycles/frame | %s | what |" % (
         "instr/frame at %s (ratio)" % a.ref if a.ref else "-"), "| --- | ---: | ---: | ---: | --- |"]
     for s, r in rows.items():

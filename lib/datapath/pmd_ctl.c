@@ -32,6 +32,7 @@ unsigned int vsw_n_pmds;
 struct rte_rcu_qsbr *vsw_qsbr;
 struct rte_ring *vsw_dp_learn_ring;
 _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
+_Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_pmd_sleep_max_us;
 _Atomic uint8_t vsw_capture_flags[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_capture_snaplen[VSW_MAX_PORTS];
@@ -47,6 +48,8 @@ vsw_dp_init(const unsigned int *lcores, unsigned int n)
 
 	if (n == 0 || n > VSW_MAX_PMDS)
 		return -EINVAL;
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		atomic_store_explicit(&vsw_port_vid[i], -1, memory_order_relaxed);
 	sz = rte_rcu_qsbr_get_memsize(VSW_MAX_PMDS);
 	vsw_qsbr = rte_zmalloc("vsw_qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (vsw_qsbr == NULL)
@@ -140,6 +143,18 @@ vsw_dp_sync(void)
 			next += hz;
 		}
 	}
+}
+
+void
+vsw_dp_set_vid(uint16_t slot, int32_t vid)
+{
+	int32_t old;
+
+	if (slot >= VSW_MAX_PORTS)
+		return;
+	old = atomic_exchange_explicit(&vsw_port_vid[slot], vid, memory_order_acq_rel);
+	if (old >= 0 && old != vid && vsw_qsbr != NULL)
+		vsw_dp_sync();
 }
 
 struct vsw_dp_conf *

@@ -26,6 +26,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_vhost.h>
 
 #include "vsw_dp.h"
 
@@ -128,12 +129,30 @@ tx_send(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, uint
 	bytes = 0;
 	for (i = 0; i < cnt; i++)
 		bytes += bufs[i]->pkt_len;
-	sent = rte_eth_tx_burst(conf->ports[slot].eth_port, (uint16_t)pmd->idx, bufs, cnt);
-	if (unlikely(sent < cnt)) {
-		for (i = sent; i < cnt; i++)
-			bytes -= bufs[i]->pkt_len;
-		rte_pktmbuf_free_bulk(&bufs[sent], cnt - sent);
-		oc->drops[VSW_DROP_TX_FULL] += cnt - sent;
+	if (conf->ports[slot].vhost) {
+		/* rte_vhost copies into the guest's buffers; every mbuf is ours to free. */
+		int32_t vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
+
+		if (unlikely(vid < 0)) {
+			rte_pktmbuf_free_bulk(bufs, cnt);
+			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
+			return;
+		}
+		sent = rte_vhost_enqueue_burst(vid, VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt);
+		if (unlikely(sent < cnt)) {
+			for (i = sent; i < cnt; i++)
+				bytes -= bufs[i]->pkt_len;
+			oc->drops[VSW_DROP_TX_FULL] += cnt - sent;
+		}
+		rte_pktmbuf_free_bulk(bufs, cnt);
+	} else {
+		sent = rte_eth_tx_burst(conf->ports[slot].eth_port, (uint16_t)pmd->idx, bufs, cnt);
+		if (unlikely(sent < cnt)) {
+			for (i = sent; i < cnt; i++)
+				bytes -= bufs[i]->pkt_len;
+			rte_pktmbuf_free_bulk(&bufs[sent], cnt - sent);
+			oc->drops[VSW_DROP_TX_FULL] += cnt - sent;
+		}
 	}
 	oc->tx_pkts += sent;
 	oc->tx_bytes += bytes;
@@ -779,6 +798,20 @@ static const uint8_t burst_bucket[VSW_BURST + 1] = {
 	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5,
 };
 
+/* One poll of an rx queue. */
+static inline uint16_t
+rx_burst(const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
+{
+	int32_t vid;
+
+	if (!q->vhost)
+		return rte_eth_rx_burst(q->eth_port, q->queue, pkts, VSW_BURST);
+	vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_relaxed);
+	if (unlikely(vid < 0))
+		return 0;
+	return rte_vhost_dequeue_burst(vid, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST);
+}
+
 int
 vsw_pmd_main(void *arg)
 {
@@ -812,7 +845,7 @@ vsw_pmd_main(void *arg)
 		got = 0;
 		for (i = 0; i < poll->n_rxq; i++) {
 			q = &poll->rxq[i];
-			n = rte_eth_rx_burst(q->eth_port, q->queue, pkts, VSW_BURST);
+			n = rx_burst(q, pkts);
 			if (n != 0) {
 				got = 1;
 				pmd->burst_hist[burst_bucket[n]]++;

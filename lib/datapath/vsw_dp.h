@@ -24,6 +24,17 @@
  *
  * Tx queues: every port has one tx queue per PMD, indexed by the PMD's
  * index, so no two threads share a tx queue.
+ *
+ * vhost-user ports. Their device is a net_vhost ethdev (it owns the
+ * socket, reconnection and negotiation), but a PMD moves their frames
+ * with rte_vhost_dequeue_burst()/rte_vhost_enqueue_burst() on the vhost
+ * device id in vsw_port_vid[], not through the ethdev burst functions:
+ * the ethdev layer adds per-frame work (driver statistics, offload flag
+ * checks, one free per frame) that vswd does once per burst itself. The id
+ * changes when a guest attaches or leaves, without a new snapshot: whoever
+ * changes it (the control thread, or the vhost-events thread inside the
+ * driver's destroy notification) waits for a grace period before the old
+ * device may be freed, so a PMD never uses a device id that is gone.
  */
 #ifndef VSW_DP_H
 #define VSW_DP_H
@@ -40,6 +51,7 @@
 #include "vsw_l2.h"
 #include "vsw_stats.h"
 
+struct rte_mempool;
 struct rte_ring;
 struct rte_rcu_qsbr;
 
@@ -79,6 +91,7 @@ struct vsw_dp_port {
 	uint16_t gen;		/**< Slot generation, to spot stale learn requests. */
 	uint8_t valid;		/**< Slot in use and started. */
 	uint8_t feat;		/**< enum vsw_dp_feat VSW_PF_* bits. */
+	uint8_t vhost;		/**< vhost-user: send with rte_vhost (vsw_port_vid). */
 	/* The rest is read only on the feature path. */
 	uint16_t pvid;		/**< VLAN of untagged frames in; leaves untagged. */
 	uint8_t access;		/**< Tagged frames in (vid != 0) are dropped. */
@@ -106,6 +119,8 @@ struct vsw_dp_rxq {
 	uint16_t slot;		/**< Port slot. */
 	uint16_t eth_port;	/**< ethdev port id. */
 	uint16_t queue;		/**< Rx queue. */
+	uint8_t vhost;		/**< vhost-user: receive with rte_vhost (vsw_port_vid). */
+	struct rte_mempool *pool;	/**< vhost-user: mbufs for received frames. */
 };
 
 /** What one PMD polls. */
@@ -212,6 +227,21 @@ extern struct rte_rcu_qsbr *vsw_qsbr;
 extern struct rte_ring *vsw_dp_learn_ring;
 /** Link state of each port slot, written by the control thread. */
 extern _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
+/**
+ * vhost device id of each vhost-user port slot, -1 while no guest is
+ * attached (see "vhost-user ports" above). Set with vsw_dp_set_vid().
+ */
+extern _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
+
+/** Virtqueues of queue pair q: what the guest sends, what it receives. */
+#define VSW_VQ_GUEST_TX(q) ((uint16_t)((q) * 2 + 1))
+#define VSW_VQ_GUEST_RX(q) ((uint16_t)((q) * 2))
+
+/**
+ * Set a slot's vhost device id; if it replaces another id, wait until no
+ * PMD can still be using that one. Any thread but a PMD.
+ */
+void vsw_dp_set_vid(uint16_t slot, int32_t vid);
 /**
  * Capture: directions to copy for each port slot (0 = off: the only cost
  * of capture on the fast path is reading this byte), the pool the copies

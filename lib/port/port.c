@@ -368,6 +368,7 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 		ret = vsw_errf(err, len, ret, "cannot start %s: %s", devname, rte_strerror(-ret));
 		goto close;
 	}
+	p->pool = pool;
 	p->open = true;
 	p->link_up = false;
 	p->link_since = time(NULL);

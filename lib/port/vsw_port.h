@@ -16,7 +16,8 @@
  * per PMD.
  *
  * Thread-safety: control thread only. The data path never calls into this
- * module; it sees ports only as (slot, ethdev port id) in its snapshot.
+ * module; it sees ports only as (slot, ethdev port id, and for vhost-user
+ * ports the vhost device id and mbuf pool) in its snapshot.
  */
 #ifndef VSW_PORT_H
 #define VSW_PORT_H
@@ -59,6 +60,7 @@ struct vsw_port {
 	uint16_t bridge;		/**< Bridge index. */
 	uint16_t gen;			/**< Bumped each time the slot is reused. */
 	uint16_t eth_port;		/**< ethdev port id when open. */
+	struct rte_mempool *pool;	/**< Its rx queues' mbufs, when open. */
 	bool open;			/**< Device probed, configured, started. */
 	bool probed;			/**< We probed it: remove it on close. */
 	bool link_up;			/**< Last link state seen. */
