@@ -1741,6 +1741,8 @@ cmd_pmd_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			(json_int_t)pmd->capture_lost, "tsc_hz", (json_int_t)rte_get_tsc_hz()));
 		json_object_set_new(json_array_get(*res, i), "sleeps",
 				    json_integer((json_int_t)pmd->sleeps));
+		json_object_set_new(json_array_get(*res, i), "kick_sleeps",
+				    json_integer((json_int_t)pmd->kick_sleeps));
 		json_object_set_new(json_array_get(*res, i), "burst_sizes", json_pack(
 			"{s:I,s:I,s:I,s:I,s:I,s:I}", "1", (json_int_t)pmd->burst_hist[0],
 			"2-3", (json_int_t)pmd->burst_hist[1], "4-7", (json_int_t)pmd->burst_hist[2],

@@ -299,6 +299,30 @@ def start_or_stop(system, run, n_ports=2):
         raise
 
 
+PERF_OUT = None     # --perf: folder for the switch core's profiles
+
+
+def perf_start(run, seconds):
+    """Sample the switch core (software cpu-clock: the only event this
+    virtual machine has) for the measurement window."""
+    return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4999",
+                             "-C", str(SWITCH_CPU), "-o", str(run / "perf.data"), "--",
+                             "sleep", str(seconds)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def perf_report(prof, run, tag):
+    """Self time by symbol, whole switch core, into PERF_OUT/perf-TAG.txt."""
+    prof.wait()
+    text = ""
+    for sort, limit in (("comm,dso", "0"), ("dso,symbol", "0.5")):
+        r = subprocess.run(["perf", "report", "-i", str(run / "perf.data"), "--stdio", "-q",
+                            "--no-children", "--sort", sort, "--percent-limit", limit],
+                           capture_output=True, text=True)
+        text += f"## by {sort}\n" + r.stdout + r.stderr[-500:] + "\n"
+    (PERF_OUT / f"perf-{tag}.txt").write_text(text)
+
+
 def run_one(system, size, seconds, inflight, workdir, n_ports=2):
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-", dir=workdir))
     socks, gen_server = start_or_stop(system, run, n_ports)
@@ -323,7 +347,10 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
         rx0, off = gen.rx_total()
         s0 = system.sample()
         t0 = time.time()
+        prof = perf_start(run, seconds) if PERF_OUT else None
         time.sleep(seconds)
+        if prof:
+            perf_report(prof, run, f"{system.name}-{size}B-{n_ports}p-{inflight}")
         gen.cmd("show port stats all")
         rx1, _ = gen.rx_total(off)
         t1 = time.time()
@@ -718,6 +745,9 @@ def main():
                     help="idle CPU use and wake-up latency of vswd, with and without "
                          "--pmd-sleep-max")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--perf", action="store_true",
+                    help="profile the switch core with perf (cpu-clock) in each measurement "
+                         "window; reports go to the results folder as perf-*.txt")
     ap.add_argument("--ref", metavar="COMMIT",
                     help="also run vswd built from this commit (system vsw-ref) in the same "
                          "rounds: the before/after ratio of a change")
@@ -746,6 +776,11 @@ def run_main(a, all_systems):
     sizes = [int(x) for x in a.sizes.split(",")]
     out = Path(a.out or ROOT / "results" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
+    if a.perf:
+        if not shutil.which("perf"):
+            sys.exit("--perf needs perf (apt install linux-perf)")
+        global PERF_OUT
+        PERF_OUT = out
     work = Path(tempfile.mkdtemp(prefix="vswbench-"))
     if a.macs:
         return macscale_main(a, systems, skipped, out, work)

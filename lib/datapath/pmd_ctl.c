@@ -7,6 +7,9 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -70,6 +73,9 @@ vsw_dp_init(const unsigned int *lcores, unsigned int n)
 			return -ENOMEM;
 		vsw_pmds[i]->lcore = lcores[i];
 		vsw_pmds[i]->idx = i;
+		vsw_pmds[i]->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vsw_pmds[i]->wake_fd < 0)
+			return -errno;
 		rte_rcu_qsbr_thread_register(vsw_qsbr, i);
 	}
 	vsw_n_pmds = n;
@@ -116,6 +122,7 @@ vsw_dp_stop(void)
 
 	for (i = 0; i < vsw_n_pmds; i++)
 		atomic_store(&vsw_pmds[i]->quit, true);
+	vsw_dp_wake();
 	for (i = 0; i < vsw_n_pmds; i++) {
 		if (!vsw_pmds[i]->running)
 			continue;
@@ -146,6 +153,17 @@ vsw_dp_sync(void)
 }
 
 void
+vsw_dp_wake(void)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	for (i = 0; i < vsw_n_pmds; i++)
+		if (write(vsw_pmds[i]->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			DP_LOG(WARNING, "cannot wake PMD %u: %s", i, strerror(errno));
+}
+
+void
 vsw_dp_set_vid(uint16_t slot, int32_t vid)
 {
 	int32_t old;
@@ -155,6 +173,8 @@ vsw_dp_set_vid(uint16_t slot, int32_t vid)
 	old = atomic_exchange_explicit(&vsw_port_vid[slot], vid, memory_order_acq_rel);
 	if (old >= 0 && old != vid && vsw_qsbr != NULL)
 		vsw_dp_sync();
+	if (vid >= 0 && old != vid)
+		vsw_dp_wake();	/* A PMD asleep until kicked must arm the new guest. */
 }
 
 struct vsw_dp_conf *
@@ -163,6 +183,7 @@ vsw_dp_publish(struct vsw_dp_conf *conf)
 	struct vsw_dp_conf *old;
 
 	old = atomic_exchange_explicit(&vsw_dp_cur, conf, memory_order_acq_rel);
+	vsw_dp_wake();
 	vsw_dp_sync();
 	return old;
 }

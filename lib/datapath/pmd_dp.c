@@ -15,7 +15,9 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -31,6 +33,12 @@
 #include "vsw_dp.h"
 
 #define PREFETCH_OFFSET 3
+
+/* A result deliberately ignored (a failed read of an eventfd changes nothing). */
+static inline void
+pmd_noop(void)
+{
+}
 #define NO_DST 0xff
 
 static inline uint64_t
@@ -774,22 +782,131 @@ vsw_dp_process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_
  * Idle back-off (cold path: only after VSW_IDLE_ITERS empty iterations,
  * and only when --pmd-sleep-max is set). Offline for QSBR while asleep, so
  * a configuration change never waits for a sleeping PMD.
+ *
+ * When every queue the PMD polls is a vhost-user queue whose guest gave a
+ * kick eventfd, the PMD asks those guests to kick (virtio notifications
+ * on), checks the queues once more (a frame queued just before would
+ * bring no kick), and sleeps in ppoll() on the kick fds and its wake fd:
+ * it wakes when a guest sends, when the control thread publishes a
+ * change, or after VSW_KICK_WAIT_MS. Otherwise (a DPDK port, a guest
+ * without a kick fd) it sleeps 1 us, doubling up to --pmd-sleep-max.
  */
-static __rte_noinline void
-idle_sleep(struct vsw_pmd *pmd, uint32_t *sleep_us, uint32_t max_us)
-{
-	struct timespec ts;
-	uint64_t t0;
+#define VSW_KICK_WAIT_MS 100
 
-	*sleep_us = *sleep_us == 0 ? 1 : RTE_MIN(*sleep_us * 2, max_us);
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)*sleep_us * 1000;
+struct kick_arm {
+	int32_t vid;
+	uint16_t vq;
+	uint16_t slot;
+	int fd;
+};
+
+/* Ask the guests of the polled vhost queues to kick; false if one can't. */
+static bool
+kick_arm(const struct vsw_dp_poll *poll, struct kick_arm *arm, unsigned int *n_arm,
+	 bool *pending)
+{
+	struct rte_vhost_vring vr;
+	const struct vsw_dp_rxq *q;
+	unsigned int i;
+	int32_t vid;
+	uint16_t vq;
+
+	*n_arm = 0;
+	*pending = false;
+	for (i = 0; poll != NULL && i < poll->n_rxq; i++) {
+		q = &poll->rxq[i];
+		if (!q->vhost)
+			return false;
+		vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_relaxed);
+		if (vid < 0)
+			continue;	/* No guest: an attach wakes the PMD. */
+		vq = VSW_VQ_GUEST_TX(q->queue);
+		if (vq >= rte_vhost_get_vring_num(vid))
+			continue;	/* The guest has fewer queue pairs. */
+		if (rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.kickfd < 0 ||
+		    rte_vhost_enable_guest_notification(vid, vq, 1) != 0)
+			return false;
+		arm[*n_arm].vid = vid;
+		arm[*n_arm].vq = vq;
+		arm[*n_arm].slot = q->slot;
+		arm[*n_arm].fd = vr.kickfd;
+		(*n_arm)++;
+	}
+	/* Notifications on before the last look, or a kick could be lost. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < *n_arm; i++)
+		if (rte_vhost_rx_queue_count(arm[i].vid, arm[i].vq) != 0)
+			*pending = true;
+	return true;
+}
+
+/* Notifications off again, and the kick counters read, for unchanged guests. */
+static void
+kick_disarm(const struct kick_arm *arm, unsigned int n_arm, const struct pollfd *pfd)
+{
+	struct rte_vhost_vring vr;
+	unsigned int i;
+	uint64_t v;
+
+	for (i = 0; i < n_arm; i++) {
+		/* Online again: a vid still in place is still valid. */
+		if (atomic_load_explicit(&vsw_port_vid[arm[i].slot], memory_order_relaxed) !=
+		    arm[i].vid)
+			continue;
+		rte_vhost_enable_guest_notification(arm[i].vid, arm[i].vq, 0);
+		if ((pfd[i].revents & POLLIN) &&
+		    rte_vhost_get_vhost_vring(arm[i].vid, arm[i].vq, &vr) == 0 &&
+		    vr.kickfd == arm[i].fd && read(arm[i].fd, &v, sizeof(v)) < 0)
+			pmd_noop();
+	}
+}
+
+static __rte_noinline void
+idle_sleep(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint32_t *sleep_us,
+	   uint32_t max_us)
+{
+	struct kick_arm arm[VSW_MAX_PMD_RXQ];
+	struct pollfd pfd[VSW_MAX_PMD_RXQ + 1];
+	const struct vsw_dp_poll *poll = conf != NULL ? &conf->poll[pmd->idx] : NULL;
+	unsigned int i, n_arm = 0;
+	struct timespec ts;
+	bool kick, pending;
+	uint64_t t0, v;
+
+	memset(pfd, 0, sizeof(pfd));
+	kick = kick_arm(poll, arm, &n_arm, &pending);
+	if (kick && pending) {
+		kick_disarm(arm, n_arm, pfd);
+		return;
+	}
+	if (kick) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)VSW_KICK_WAIT_MS * 1000000;
+		pmd->kick_sleeps++;
+	} else {
+		kick_disarm(arm, n_arm, pfd);
+		n_arm = 0;
+		*sleep_us = *sleep_us == 0 ? 1 : RTE_MIN(*sleep_us * 2, max_us);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)*sleep_us * 1000;
+		pmd->sleeps++;
+	}
+	for (i = 0; i < n_arm; i++) {
+		pfd[i].fd = arm[i].fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	pfd[n_arm].fd = pmd->wake_fd;
+	pfd[n_arm].events = POLLIN;
+	pfd[n_arm].revents = 0;
 	rte_rcu_qsbr_thread_offline(vsw_qsbr, pmd->idx);
 	t0 = rte_rdtsc();
-	nanosleep(&ts, NULL);
+	if (ppoll(pfd, n_arm + 1, &ts, NULL) > 0 && (pfd[n_arm].revents & POLLIN) &&
+	    read(pmd->wake_fd, &v, sizeof(v)) < 0)
+		pmd_noop();
 	pmd->idle_cycles += rte_rdtsc() - t0;
-	pmd->sleeps++;
 	rte_rcu_qsbr_thread_online(vsw_qsbr, pmd->idx);
+	kick_disarm(arm, n_arm, pfd);
 }
 
 /* Burst size -> histogram bucket (see VSW_BURST_BUCKETS). */
@@ -836,7 +953,7 @@ vsw_pmd_main(void *arg)
 			prev = now;
 			max_us = atomic_load_explicit(&vsw_pmd_sleep_max_us, memory_order_relaxed);
 			if (max_us != 0 && ++idle_iters >= VSW_IDLE_ITERS) {
-				idle_sleep(pmd, &sleep_us, max_us);
+				idle_sleep(pmd, conf, &sleep_us, max_us);
 				prev = rte_rdtsc();
 			}
 			continue;
@@ -871,7 +988,7 @@ vsw_pmd_main(void *arg)
 		max_us = atomic_load_explicit(&vsw_pmd_sleep_max_us, memory_order_relaxed);
 		if (likely(max_us == 0) || ++idle_iters < VSW_IDLE_ITERS)
 			continue;
-		idle_sleep(pmd, &sleep_us, max_us);
+		idle_sleep(pmd, conf, &sleep_us, max_us);
 		prev = rte_rdtsc();	/* The sleep was counted as idle. */
 	}
 	rte_rcu_qsbr_thread_offline(vsw_qsbr, pmd->idx);

@@ -184,6 +184,7 @@ struct vsw_pmd {
 	unsigned int lcore;		/**< EAL lcore id. */
 	unsigned int idx;		/**< PMD index = its tx queue on every port. */
 	atomic_bool quit;		/**< Set by the control thread. */
+	int wake_fd;			/**< eventfd: ends an idle sleep (vsw_dp_wake). */
 	bool running;			/**< Launched. */
 	uint64_t packets __rte_cache_aligned;	/**< Frames received. */
 	uint64_t busy_cycles;		/**< Cycles of polls that returned frames. */
@@ -191,7 +192,8 @@ struct vsw_pmd {
 	uint64_t iterations;		/**< Loop iterations. */
 	uint64_t learn_ring_full;	/**< Learn requests lost: ring full. */
 	uint64_t capture_lost;		/**< Captured frames lost: no mbuf or ring full. */
-	uint64_t sleeps;		/**< Idle back-off sleeps (--pmd-sleep-max). */
+	uint64_t sleeps;		/**< Idle back-off timed sleeps (--pmd-sleep-max). */
+	uint64_t kick_sleeps;		/**< Idle back-off sleeps until a guest kicks. */
 	uint64_t burst_hist[VSW_BURST_BUCKETS];	/**< Non-empty polls by burst size. */
 	struct vsw_port_ctrs ctrs[VSW_MAX_PORTS];	/**< By port slot. */
 	struct vsw_rxq_ctrs rxq[VSW_MAX_PORTS][VSW_MAX_QUEUES];
@@ -214,9 +216,10 @@ extern struct vsw_pmd *vsw_pmds[VSW_MAX_PMDS];
 extern unsigned int vsw_n_pmds;
 /**
  * Idle back-off: when > 0, a PMD that found nothing to do for
- * VSW_IDLE_ITERS loop iterations goes offline (QSBR) and sleeps, 1 us at
- * first, doubling up to this many microseconds; the first frame ends it.
- * 0 (the default) = always poll.
+ * VSW_IDLE_ITERS loop iterations goes offline (QSBR) and sleeps: until a
+ * guest kicks, if it polls only vhost-user queues (see idle_sleep() in
+ * pmd_dp.c), else 1 us at first, doubling up to this many microseconds.
+ * Traffic ends it. 0 (the default) = always poll.
  */
 extern _Atomic uint32_t vsw_pmd_sleep_max_us;
 #define VSW_IDLE_ITERS 1024
@@ -258,6 +261,9 @@ extern _Atomic uint32_t vsw_capture_snaplen[VSW_MAX_PORTS];
  * given lcores. Control thread, once. @return 0 or -errno.
  */
 int vsw_dp_init(const unsigned int *lcores, unsigned int n);
+
+/** Wake every PMD sleeping in its idle back-off. Not for PMDs. */
+void vsw_dp_wake(void);
 
 /** Launch every PMD on its lcore. @return 0 or -errno. */
 int vsw_dp_start(void);

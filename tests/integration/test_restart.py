@@ -33,7 +33,7 @@ A, B = mac(0xE1), mac(0xE2)
 
 
 def tapname():
-    return "vsr%d_%d" % (os.getpid() % 10000, vswlib.uniq())
+    return vswlib.tapname("vsr")
 
 
 def stale_files(d):

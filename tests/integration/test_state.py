@@ -87,7 +87,7 @@ def test_restart_with_vhost_user_client_ports(vswd_factory, vm_factory):
     for p in socks:
         d.ctl("add-port", "br0", p, "type=vhost-user-client", "path=%s" % socks[p])
     a, b = mac(0xA1), mac(0xB2)
-    names = ["vsv%d_%d" % (os.getpid() % 10000, vswlib.uniq()) for _ in range(2)]
+    names = [vswlib.tapname() for _ in range(2)]
     vm1 = vm_factory("rc-vm1", [VPort(socks["p1"], server=True, mac=a, tap=names[0])]).launch()
     vm2 = vm_factory("rc-vm2", [VPort(socks["p2"], server=True, mac=b, tap=names[1])]).launch()
     vm1.start()

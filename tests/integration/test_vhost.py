@@ -171,7 +171,7 @@ def test_vhost_peer_restart(vswd, vm_factory, kind, tmp_path):
         else:
             d.ctl("add-port", "br0", p, "type=vhost-user")
             socks[p] = d.port(p)["path"]
-    t1name = "vsv%d_%d" % (os.getpid() % 10000, vswlib.uniq())
+    t1name = vswlib.tapname()
     vm1 = vm_factory("rs-vm1", [VPort(socks["p1"], server=server, mac=A, tap=t1name)]).launch()
     hello = [frame(BCAST, B, 1)]
     vm2 = vm_factory("rs-vm2a", [VPort(socks["p2"], server=server, mac=B, tx=hello)]).launch()
@@ -228,7 +228,7 @@ def test_port_churn_under_traffic(vswd, vm_factory, tmp_path):
     d = vswd
     for p in ("p1", "p2"):
         d.ctl("add-port", "br0", p, "type=vhost-user")
-    names = ["vsv%d_%d" % (os.getpid() % 10000, vswlib.uniq()) for _ in range(2)]
+    names = [vswlib.tapname() for _ in range(2)]
     vm1 = vm_factory("ch-vm1", [VPort(d.port("p1")["path"], mac=A, tap=names[0])]).launch()
     vm2 = vm_factory("ch-vm2", [VPort(d.port("p2")["path"], mac=B, tap=names[1])]).launch()
     vm1.start()
@@ -439,7 +439,7 @@ def test_vhost_peer_killed_under_traffic(vswd, vm_factory, kind):
         else:
             d.ctl("add-port", "br0", p, "type=vhost-user")
             socks[p] = d.port(p)["path"]
-    t1name = "vsv%d_%d" % (os.getpid() % 10000, vswlib.uniq())
+    t1name = vswlib.tapname()
     vm1 = vm_factory("kt-vm1", [VPort(socks["p1"], server=server, mac=A, tap=t1name)]).launch()
     hello = [frame(BCAST, B, 1)]
     vm2 = vm_factory("kt-vm2", [VPort(socks["p2"], server=server, mac=B, tx=hello)]).launch()
@@ -490,3 +490,53 @@ def test_vhost_peer_killed_under_traffic(vswd, vm_factory, kind):
     assert_frames(vm2b.ports[0].rx, fl2, "frames to the restarted vm2")
     vm1.quit()
     d.assert_mbufs(base)
+
+
+def test_idle_pmd_sleeps_until_kicked(vswd_factory, vm_factory):
+    """Steps: vswd with --pmd-sleep-max 500; two testpmd guests on vhost-user
+    ports, each bridging a kernel tap; learn both MACs; stay idle for a
+    second; send 60 frames 20 ms apart (each finds the PMD asleep again),
+    then 100 in one go; add and delete a port while the PMD sleeps.
+    Verify: the PMD slept until kicked (pmd-stats kick_sleeps grows by at
+    least one per paced frame, timed sleeps not at all: only vhost-user
+    queues are polled), every frame arrives in order, no drop, mbufs back
+    to baseline."""
+    d = vswd_factory(extra=["--pmd-sleep-max", "500"])
+    for p in ("p1", "p2"):
+        d.ctl("add-port", "br0", p, "type=vhost-user")
+    vm1 = vm_factory("kick-vm1", [VPort(d.port("p1")["path"], mac=A,
+                                        tap=vswlib.tapname())]).launch()
+    vm2 = vm_factory("kick-vm2", [VPort(d.port("p2")["path"], mac=B,
+                                        tap=vswlib.tapname())]).launch()
+    vm1.start()
+    vm2.start()
+    d.wait_port_state("p1", "up", 15)
+    d.wait_port_state("p2", "up", 15)
+    t1, t2 = vm1.ports[0].tap, vm2.ports[0].tap
+    vswlib.handshake(t2, t1, frame(BCAST, B, 0))
+    vswlib.handshake(t1, t2, frame(BCAST, A, 1))
+    d.wait_learned({A: "p1", B: "p2"})
+    t1.drain()
+    t2.drain()
+    d.ctl("port-stats-clear")
+    base = d.mbuf_in_use()
+    time.sleep(1.0)
+    s0 = d.ctl("pmd-stats")[0]
+    assert s0["kick_sleeps"] > 0 and s0["sleeps"] == 0, s0
+    d.ctl("add-port", "br0", "extra", "type=vhost-user")     # publish while asleep
+    d.ctl("del-port", "extra")
+    paced = [frame(B, A, 100 + i) for i in range(60)]
+    t1.send(paced, pace=0.02)
+    burst = [frame(B, A, 200 + i) for i in range(100)]
+    t1.send(burst)
+    got = t2.recv(160, timeout=5)
+    s1 = d.ctl("pmd-stats")[0]
+    assert got == paced + burst, "vm2 got %d of 160 frames" % len(got)
+    assert s1["kick_sleeps"] - s0["kick_sleeps"] >= len(paced), (s0, s1)
+    assert s1["sleeps"] == 0, s1
+    st = d.stats()
+    assert (st["p1"]["rx_packets"], st["p2"]["tx_packets"]) == (160, 160), st
+    assert st["p1"]["drops_total"] == 0 and st["p2"]["drops_total"] == 0, st
+    d.assert_mbufs(base)
+    vm1.quit()
+    vm2.quit()

@@ -857,6 +857,11 @@ class _FrameCapture(StampedCapture):
         return self.frames()
 
 
+def tapname(tag="vsv"):
+    """A kernel interface name no other test of this run uses."""
+    return "%s%d_%d" % (tag, os.getpid() % 10000, uniq())
+
+
 def handshake(src_tap, dst_tap, f, timeout=5.0, every=0.5):
     """Send frame f on src_tap until it comes out of dst_tap (a port can be
     `up` a moment before the guest has enabled its queues: a frame sent in
