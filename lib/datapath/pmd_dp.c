@@ -33,13 +33,15 @@
 #include "vsw_dp.h"
 
 #define PREFETCH_OFFSET 3
+#define NO_DST (2 * VSW_BURST)	/* didx[] of a frame with no destination key. */
+#define KOUT_FLOOD 0xffff	/* Destination unknown, or not a port that can send. */
+#define KOUT_SAME 0xfffe	/* Destination is the input port. */
 
 /* A result deliberately ignored (a failed read of an eventfd changes nothing). */
 static inline void
 pmd_noop(void)
 {
 }
-#define NO_DST 0xff
 
 static inline uint64_t
 key_of(const uint8_t *mac, uint16_t vlan)
@@ -51,6 +53,41 @@ key_of(const uint8_t *mac, uint16_t vlan)
 	memcpy(&k.mac, mac, RTE_ETHER_ADDR_LEN);
 	memcpy(&raw, &k, sizeof(raw));
 	return raw;
+}
+
+/*
+ * The learning-table keys (struct vsw_fdb_key as a u64, VLAN 0) of a
+ * frame's destination and source MACs; the frame has >= 14 bytes.
+ */
+static inline void
+frame_keys(const uint8_t *d, uint64_t *dk, uint64_t *sk)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t a, b;
+
+	/* Key bytes 2-7 are the MAC: frame bytes 0-5 and 6-11. */
+	memcpy(&a, d, sizeof(a));
+	memcpy(&b, d + 4, sizeof(b));
+	*dk = a << 16;
+	*sk = b & ~UINT64_C(0xffff);
+#else
+	*dk = key_of(d, 0);
+	*sk = key_of(d + RTE_ETHER_ADDR_LEN, 0);
+#endif
+}
+
+/* A key with its VLAN set (it had VLAN 0). */
+static inline uint64_t
+key_vlan(uint16_t vlan)
+{
+	return key_of((const uint8_t *)"\0\0\0\0\0\0", vlan);
+}
+
+/* The group (multicast/broadcast) bit of a key's MAC. */
+static inline bool
+key_group(uint64_t k)
+{
+	return (k & key_of((const uint8_t *)"\1\0\0\0\0\0", 0)) != 0;
 }
 
 /* Copy frames for a capture; cold: runs only while a capture is on. */
@@ -122,21 +159,32 @@ tx_send(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, uint
 {
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
 	struct rte_mbuf **bufs = pmd->txbuf[slot];
+	const uint32_t max_len = conf->ports[slot].max_len;
 	uint16_t i, sent;
 	uint64_t bytes;
+	bool over;
 
 	if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
 		rte_pktmbuf_free_bulk(bufs, cnt);
 		oc->drops[VSW_DROP_PORT_DOWN] += cnt;
 		return;
 	}
-	cnt = drop_oversize(bufs, cnt, conf->ports[slot].max_len, oc);
+	/* One pass: bytes, and whether any frame is too long for the port. */
+	bytes = 0;
+	over = 0;
+	for (i = 0; i < cnt; i++) {
+		bytes += bufs[i]->pkt_len;
+		over |= bufs[i]->pkt_len > max_len;
+	}
+	if (unlikely(over)) {
+		cnt = drop_oversize(bufs, cnt, max_len, oc);
+		bytes = 0;
+		for (i = 0; i < cnt; i++)
+			bytes += bufs[i]->pkt_len;
+	}
 	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
 		     VSW_CAPTURE_TX))
 		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
-	bytes = 0;
-	for (i = 0; i < cnt; i++)
-		bytes += bufs[i]->pkt_len;
 	if (conf->ports[slot].vhost) {
 		/* rte_vhost copies into the guest's buffers; every mbuf is ours to free. */
 		int32_t vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
@@ -495,7 +543,7 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 	uint8_t kdrop[2 * VSW_BURST];	/* Drop reason of a refused source key. */
 	struct vsw_learn_req req[VSW_BURST];
 	uint16_t i, n_ok = 0, n_keys = 0, n_req = 0, out, vid = 0;
-	uint64_t hits, done = 0, refused = 0, unl = 0, rx_bytes = 0, sk, dk, tsc = 0;
+	uint64_t hits, done = 0, refused = 0, unl = 0, rx_bytes = 0, sk, dk, sk0, dk0, tsc = 0;
 	uint64_t last_sk = UINT64_MAX, last_dk = UINT64_MAX;
 	uint8_t last_si = 0, last_di = 0, k, tagged = 0;
 	const bool vlan = feat && (br->feat & VSW_BF_VLAN);
@@ -529,15 +577,17 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 		m = pkts[i];
 		rx_bytes += m->pkt_len;
 		d = rte_pktmbuf_mtod(m, const uint8_t *);
-		cls = vsw_frame_classify(d, m->data_len);
-		if (unlikely(cls == VSW_FRAME_RUNT)) {
+		/* vsw_frame_classify(), on the keys: two loads per frame. */
+		if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
 			DROP(VSW_DROP_RUNT);
 			continue;
 		}
-		if (unlikely(cls == VSW_FRAME_INVALID_SRC)) {
+		frame_keys(d, &dk0, &sk0);
+		if (unlikely(key_group(sk0) || sk0 == 0)) {
 			DROP(VSW_DROP_INVALID_SRC);
 			continue;
 		}
+		cls = key_group(dk0) ? VSW_FRAME_FLOOD : VSW_FRAME_UNICAST;
 		if (feat) {
 			if ((inp->feat & VSW_PF_ALLOWED_MACS) &&
 			    !mac_allowed(inp, d + RTE_ETHER_ADDR_LEN)) {
@@ -589,7 +639,7 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 			}
 		}
 		if (cls == VSW_FRAME_UNICAST) {
-			dk = key_of(d, vid);
+			dk = dk0 | key_vlan(vid);
 			if (dk != last_dk) {
 				last_dk = dk;
 				last_di = (uint8_t)n_keys;
@@ -599,7 +649,7 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 		} else {
 			didx[n_ok] = NO_DST;
 		}
-		sk = key_of(d + RTE_ETHER_ADDR_LEN, vid);
+		sk = sk0 | key_vlan(vid);
 		if (sk != last_sk) {
 			last_sk = sk;
 			last_si = (uint8_t)n_keys;
@@ -691,6 +741,44 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 	}
 
 	/* 4. Forward. */
+	if (!feat) {
+		/*
+		 * Plain path: resolve each distinct destination once (hit on a
+		 * port of this bridge that can send, the input port, or flood),
+		 * then each frame costs one table read.
+		 */
+		uint16_t kout[2 * VSW_BURST + 1];
+
+		for (i = 0; i < n_keys; i++) {
+			out = vsw_fdb_data_port(data[i]);
+			if (!((hits >> i) & 1))
+				kout[i] = KOUT_FLOOD;
+			else if (out == in_slot)
+				kout[i] = KOUT_SAME;
+			else if (out < VSW_MAX_PORTS && conf->ports[out].valid &&
+				 conf->ports[out].bridge == inp->bridge)
+				kout[i] = out;
+			else
+				kout[i] = KOUT_FLOOD;
+		}
+		/* Every didx[] is < n_keys or NO_DST; the rest is never read. */
+		for (; i <= NO_DST; i++)
+			kout[i] = KOUT_FLOOD;
+		for (i = 0; i < n_ok; i++) {
+			m = ok[i];
+			if (m == NULL)
+				continue;
+			out = kout[didx[i]];
+			if (likely(out < VSW_MAX_PORTS))
+				tx_enqueue(pmd, out, m);
+			else if (out == KOUT_FLOOD)
+				flood(pmd, br, in_slot, ic, m);
+			else
+				DROP(VSW_DROP_SAME_PORT);
+		}
+		tx_flush(pmd, conf);
+		return;
+	}
 	for (i = 0; i < n_ok; i++) {
 		m = ok[i];
 		if (m == NULL)
