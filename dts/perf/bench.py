@@ -259,6 +259,19 @@ class Ovs:
         time.sleep(2)
         return socks, True
 
+    def wait_up(self, n_ports, timeout=90):
+        """OVS's vhost-user clients connect to the generator's sockets one
+        retry at a time: with 16+ ports that takes longer than a fixed
+        warm-up. Wait until every interface's link is up."""
+        vsctl = ["ovs-vsctl", f"--db=unix:{self.run / 'db.sock'}", "--timeout=10"]
+        end = time.time() + timeout
+        while time.time() < end:
+            r = self.sh(*vsctl, "--columns=link_state", "--bare", "list", "Interface",
+                        check=False)
+            if r.stdout.split().count("up") >= n_ports:
+                return
+            time.sleep(0.5)
+
     def sample(self):
         self.sh(*self.appctl, "dpif-netdev/pmd-stats-clear", check=False)
         return None
@@ -340,6 +353,8 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
     res = {"system": system.name, "size": size, "inflight": inflight, "ports": n_ports}
     try:
         time.sleep((4 if gen_server else 2) + n_ports / 8)
+        if hasattr(system, "wait_up"):
+            system.wait_up(n_ports)
         gen.cmd(f"start tx_first {inflight}")
         t_start = time.time()
         time.sleep(2)
