@@ -474,7 +474,27 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
-def markdown(rows, meta, sweep=()):
+def paired(results):
+    """vsw against each other system, round by round: the runs of one round
+    are minutes apart, so their ratio cancels the host's slow drifts. One
+    row per (size, ports, in flight, system): median and min-max of the
+    per-round Mpps ratios."""
+    by = {}
+    for r in results:
+        if "mpps" in r and r["mpps"]:
+            by.setdefault((r["size"], r.get("ports", 2), r["inflight"], r["round"]),
+                          {})[r["system"]] = r["mpps"]
+    ratios = {}
+    for (size, ports, inf, _rnd), m in by.items():
+        for s, v in m.items():
+            if s != "vsw" and "vsw" in m:
+                ratios.setdefault((size, ports, inf, s), []).append(m["vsw"] / v)
+    return [{"size": k[0], "ports": k[1], "inflight": k[2], "system": k[3], "rounds": len(v),
+             "ratio_median": statistics.median(v), "ratio_min": min(v), "ratio_max": max(v)}
+            for k, v in sorted(ratios.items())]
+
+
+def markdown(rows, meta, sweep=(), pairs=()):
     out = [f"# vhost-user loopback benchmark, {meta['date']}", "",
            f"Machine: {meta['machine']}; {meta['rounds']} alternating rounds of "
            f"{meta['seconds']} s; in flight (bursts of 32 per port, `tx_first N`): "
@@ -499,6 +519,15 @@ def markdown(rows, meta, sweep=()):
             out.append(f"| {r['size']} | {r['ports']} | {r['system']} | {r['inflight']} | "
                        f"{r['mpps_median']:.2f} ({r['mpps_min']:.2f}-{r['mpps_max']:.2f}) | "
                        f"{fmt(r['cycles_per_packet_median'], '.0f')} |")
+    if pairs:
+        out += ["", "Paired ratios: vsw's Mpps over the other system's in the same round "
+                "(median, min-max over rounds):", "",
+                "| size | ports | in flight | vsw / system | ratio median (min-max) | rounds |",
+                "| ---: | ---: | ---: | --- | --- | ---: |"]
+        for r in pairs:
+            out.append(f"| {r['size']} | {r['ports']} | {r['inflight']} | {r['system']} | "
+                       f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
+                       f"{r['rounds']} |")
     for s in meta["skipped"]:
         out.append(f"\nSkipped {s['system']}: {s['why']}")
     return "\n".join(out) + "\n"
@@ -834,11 +863,13 @@ def run_main(a, all_systems):
             "machine": f"{os.cpu_count()} CPUs, {os.uname().release}",
             "rounds": a.rounds, "seconds": a.seconds, "inflight": a.inflight,
             "command": " ".join(["dts/perf/bench.py"] + sys.argv[1:]), "skipped": skipped}
+    pairs = paired(results)
     (out / "results.json").write_text(json.dumps({"meta": meta, "runs": results,
-                                                  "summary": rows, "sweep": sweep}, indent=2))
-    (out / "results.md").write_text(markdown(rows, meta, sweep))
+                                                  "summary": rows, "sweep": sweep,
+                                                  "paired": pairs}, indent=2))
+    (out / "results.md").write_text(markdown(rows, meta, sweep, pairs))
     plot(rows, out / "results.png")
-    log(markdown(rows, meta, sweep))
+    log(markdown(rows, meta, sweep, pairs))
     log(f"results in {out}")
     return 0 if all("error" not in r for r in results) else 1
 
