@@ -6,6 +6,7 @@
  * until SIGTERM or SIGINT.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
@@ -28,6 +29,8 @@
 #include "vswd.h"
 
 #define MAX_EAL_ARGS 128
+#define VSWD_IDLE_TICK_MS 50	/* Control tick while every PMD sleeps until kicked. */
+
 
 static volatile sig_atomic_t quit_signal;
 
@@ -542,6 +545,9 @@ main(int argc, char **argv)
 		goto fail_stop;
 	}
 	vswd_telemetry_init(o.ctl);
+	if (vsw_ctl_server_watch(srv, vsw_dp_main_wake_fd) < 0)
+		RTE_LOG(WARNING, USER1, "vswd: cannot watch the PMD wake fd: the control tick "
+			"may lag 50 ms behind an idle PMD's first frames\n");
 	if (o.metrics[0] != '\0' && vswd_metrics_init(o.metrics, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vswd: %s\n", err);
 		vsw_ctl_server_destroy(srv);
@@ -559,7 +565,14 @@ main(int argc, char **argv)
 		now_ms = (rte_get_tsc_cycles() - start_tsc) * 1000 / hz;
 		atomic_store_explicit(&vsw_clock_sec, (uint32_t)(now_ms / 1000),
 				      memory_order_relaxed);
-		vsw_ctl_server_poll(srv, 2);
+		/*
+		 * A 2 ms tick drains learn requests and watches links; while
+		 * every PMD sleeps until a guest kicks there is nothing to
+		 * drain, so tick every 50 ms (a kick wakes this loop too).
+		 */
+		vsw_ctl_server_poll(srv, atomic_load_explicit(&vsw_dp_kick_sleepers,
+							      memory_order_relaxed) ==
+					 vsw_n_pmds ? VSWD_IDLE_TICK_MS : 2);
 		vswd_metrics_poll();
 		vswd_tick(sw, now_ms);
 	}

@@ -1772,9 +1772,10 @@ cmd_rxq_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			q = &conf->poll[i].rxq[j];
 			p = sw->ports[q->slot];
 			json_array_append_new(*res, json_pack(
-				"{s:i,s:s,s:i,s:I,s:I,s:f,s:i,s:i}", "lcore", pmd->lcore, "port",
+				"{s:i,s:s,s:i,s:I,s:I,s:I,s:f,s:i,s:i}", "lcore", pmd->lcore, "port",
 				p != NULL ? p->conf.name : "?", "queue", q->queue, "packets",
-				(json_int_t)pmd->rxq[q->slot][q->queue].pkts, "busy_cycles",
+				(json_int_t)pmd->rxq[q->slot][q->queue].pkts, "bytes",
+				(json_int_t)pmd->rxq[q->slot][q->queue].bytes, "busy_cycles",
 				(json_int_t)pmd->rxq[q->slot][q->queue].cycles, "pmd_busy_share_pct",
 				pmd->busy_cycles ? 100.0 *
 				(double)pmd->rxq[q->slot][q->queue].cycles /

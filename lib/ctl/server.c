@@ -37,6 +37,7 @@ struct client {
 struct vsw_ctl_server {
 	int lfd;
 	int epfd;
+	int watch_fd;		/* vsw_ctl_server_watch(), or -1. */
 	gid_t gid;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct vsw_cmd *table;
@@ -362,6 +363,7 @@ vsw_ctl_server_create(const char *path, gid_t gid, const struct vsw_cmd *table, 
 		vsw_errf(err, len, -errno, "listen %s: %s", path, strerror(errno));
 		goto fail_unlink;
 	}
+	s->watch_fd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
 		vsw_errf(err, len, -errno, "epoll_create1: %s", strerror(errno));
@@ -387,6 +389,21 @@ fail:
 	return NULL;
 }
 
+/* epoll data of a watched eventfd (the listener's is NULL, a client's its struct). */
+static int watched_tag;
+
+int
+vsw_ctl_server_watch(struct vsw_ctl_server *s, int fd)
+{
+	struct epoll_event ev;
+
+	ev.events = EPOLLIN;
+	ev.data.u64 = 0;
+	ev.data.ptr = &watched_tag;
+	s->watch_fd = fd;
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
 int
 vsw_ctl_server_poll(struct vsw_ctl_server *s, int timeout_ms)
 {
@@ -398,6 +415,13 @@ vsw_ctl_server_poll(struct vsw_ctl_server *s, int timeout_ms)
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (i = 0; i < n; i++) {
+		if (ev[i].data.ptr == &watched_tag) {
+			uint64_t v;
+
+			if (read(s->watch_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+			continue;
+		}
 		c = ev[i].data.ptr;
 		if (c == NULL) {
 			do_accept(s);

@@ -121,6 +121,12 @@ struct vsw_ctl_server *vsw_ctl_server_create(const char *path, gid_t gid,
 					     const struct vsw_cmd *table, size_t n, void *ctx,
 					     char *err, size_t len);
 
+/**
+ * Also end vsw_ctl_server_poll()'s wait when eventfd `fd` is written (the
+ * server reads it). @return 0 or -errno.
+ */
+int vsw_ctl_server_watch(struct vsw_ctl_server *s, int fd);
+
 /** Serve what is ready, waiting up to timeout_ms. @return 0 or -errno. */
 int vsw_ctl_server_poll(struct vsw_ctl_server *s, int timeout_ms);
 

@@ -36,6 +36,8 @@ struct rte_rcu_qsbr *vsw_qsbr;
 struct rte_ring *vsw_dp_learn_ring;
 _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
 _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
+_Atomic uint32_t vsw_dp_kick_sleepers;
+int vsw_dp_main_wake_fd = -1;
 _Atomic uint32_t vsw_pmd_sleep_max_us;
 _Atomic uint8_t vsw_capture_flags[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_capture_snaplen[VSW_MAX_PORTS];
@@ -53,6 +55,9 @@ vsw_dp_init(const unsigned int *lcores, unsigned int n)
 		return -EINVAL;
 	for (i = 0; i < VSW_MAX_PORTS; i++)
 		atomic_store_explicit(&vsw_port_vid[i], -1, memory_order_relaxed);
+	vsw_dp_main_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vsw_dp_main_wake_fd < 0)
+		return -errno;
 	sz = rte_rcu_qsbr_get_memsize(VSW_MAX_PMDS);
 	vsw_qsbr = rte_zmalloc("vsw_qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (vsw_qsbr == NULL)

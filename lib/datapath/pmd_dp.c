@@ -14,20 +14,24 @@
  *     counted (tx_full or port_down), never leaked.
  */
 #include <stdatomic.h>
-#include <string.h>
 #include <poll.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_meter.h>
+#include <rte_net.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 #include <rte_vhost.h>
 
 #include "vsw_dp.h"
@@ -989,9 +993,21 @@ idle_sleep(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint32_t *sleep_
 	pfd[n_arm].revents = 0;
 	rte_rcu_qsbr_thread_offline(vsw_qsbr, pmd->idx);
 	t0 = rte_rdtsc();
+	if (kick)
+		atomic_fetch_add_explicit(&vsw_dp_kick_sleepers, 1, memory_order_relaxed);
 	if (ppoll(pfd, n_arm + 1, &ts, NULL) > 0 && (pfd[n_arm].revents & POLLIN) &&
 	    read(pmd->wake_fd, &v, sizeof(v)) < 0)
 		pmd_noop();
+	if (kick) {
+		atomic_fetch_sub_explicit(&vsw_dp_kick_sleepers, 1, memory_order_relaxed);
+		/* Traffic: the control thread's learning tick must not lag. */
+		for (i = 0; i < n_arm; i++)
+			if (pfd[i].revents & POLLIN)
+				break;
+		v = 1;
+		if (i < n_arm && write(vsw_dp_main_wake_fd, &v, sizeof(v)) < 0)
+			pmd_noop();
+	}
 	pmd->idle_cycles += rte_rdtsc() - t0;
 	rte_rcu_qsbr_thread_online(vsw_qsbr, pmd->idx);
 	kick_disarm(arm, n_arm, pfd);
@@ -1003,10 +1019,46 @@ static const uint8_t burst_bucket[VSW_BURST + 1] = {
 	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5,
 };
 
+/*
+ * A guest that negotiated checksum offload (VIRTIO_NET_F_CSUM, as Linux
+ * does) sends TCP and UDP frames whose checksum field holds only the
+ * pseudo-header sum; rte_vhost marks them RX_L4_CKSUM_NONE. vsw sends
+ * frames on without offload requests, so the sum is completed here, over
+ * the L4 header and payload (net_vhost's rx did the same). Cold: only such
+ * frames come here.
+ */
+static __rte_noinline void
+l4_csum_finish(struct rte_mbuf *m)
+{
+	struct rte_net_hdr_lens hl;
+	uint32_t ptype, start, field;
+	uint16_t sum = 0;
+
+	m->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	ptype = rte_net_get_ptype(m, &hl, RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK |
+				  RTE_PTYPE_L4_MASK) & RTE_PTYPE_L4_MASK;
+	start = hl.l2_len + hl.l3_len;
+	if (ptype == RTE_PTYPE_L4_TCP)
+		field = start + offsetof(struct rte_tcp_hdr, cksum);
+	else if (ptype == RTE_PTYPE_L4_UDP)
+		field = start + offsetof(struct rte_udp_hdr, dgram_cksum);
+	else
+		return;
+	if (field + sizeof(sum) > rte_pktmbuf_data_len(m) ||
+	    rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) != 0)
+		return;
+	sum = (uint16_t)~sum;
+	if (sum == 0 && ptype == RTE_PTYPE_L4_UDP)
+		sum = 0xffff;	/* 0 means "no checksum" in UDP. */
+	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, field), &sum, sizeof(sum));
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+}
+
 /* One poll of an rx queue. */
 static inline uint16_t
 rx_burst(const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
 {
+	uint16_t i, n;
 	int32_t vid;
 
 	if (!q->vhost)
@@ -1014,7 +1066,12 @@ rx_burst(const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
 	vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_relaxed);
 	if (unlikely(vid < 0))
 		return 0;
-	return rte_vhost_dequeue_burst(vid, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST);
+	n = rte_vhost_dequeue_burst(vid, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST);
+	for (i = 0; i < n; i++)
+		if (unlikely((pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+			     RTE_MBUF_F_RX_L4_CKSUM_NONE))
+			l4_csum_finish(pkts[i]);
+	return n;
 }
 
 int
@@ -1052,14 +1109,18 @@ vsw_pmd_main(void *arg)
 			q = &poll->rxq[i];
 			n = rx_burst(q, pkts);
 			if (n != 0) {
+				struct vsw_rxq_ctrs *rc = &pmd->rxq[q->slot][q->queue];
+				uint64_t b0 = pmd->ctrs[q->slot].rx_bytes;
+
 				got = 1;
 				pmd->burst_hist[burst_bucket[n]]++;
 				vsw_dp_process(pmd, conf, q->slot, pkts, n);
 				now = rte_rdtsc();
 				pmd->busy_cycles += now - prev;
 				pmd->packets += n;
-				pmd->rxq[q->slot][q->queue].pkts += n;
-				pmd->rxq[q->slot][q->queue].cycles += now - prev;
+				rc->pkts += n;
+				rc->bytes += pmd->ctrs[q->slot].rx_bytes - b0;
+				rc->cycles += now - prev;
 			} else {
 				now = rte_rdtsc();
 				pmd->idle_cycles += now - prev;

@@ -165,6 +165,7 @@ struct vsw_learn_req {
 /** Per (PMD, port slot, rx queue) counters. */
 struct vsw_rxq_ctrs {
 	uint64_t pkts;		/**< Frames received. */
+	uint64_t bytes;		/**< Their bytes. */
 	uint64_t cycles;	/**< TSC cycles spent on its bursts. */
 };
 
@@ -261,6 +262,14 @@ extern _Atomic uint32_t vsw_capture_snaplen[VSW_MAX_PORTS];
  * given lcores. Control thread, once. @return 0 or -errno.
  */
 int vsw_dp_init(const unsigned int *lcores, unsigned int n);
+
+/**
+ * PMDs asleep until a guest kicks, and an eventfd a PMD writes when a kick
+ * wakes it: the control thread may tick slowly while every PMD sleeps so,
+ * and watches the fd to resume its normal tick at once.
+ */
+extern _Atomic uint32_t vsw_dp_kick_sleepers;
+extern int vsw_dp_main_wake_fd;
 
 /** Wake every PMD sleeping in its idle back-off. Not for PMDs. */
 void vsw_dp_wake(void);

@@ -416,18 +416,21 @@ def test_pmd_and_rxq_counters(sw):
     def pmd_packets():
         return sum(p["packets"] for p in sw.d.ctl("pmd-stats"))
 
-    def rxq_packets():
+    def rxq_packets(key="packets"):
         out = {}
         for q in sw.d.ctl("rxq-show"):
-            out[q["port"]] = out.get(q["port"], 0) + q["packets"]
+            out[q["port"]] = out.get(q["port"], 0) + q[key]
         return out
-    p0, q0 = pmd_packets(), rxq_packets()
+    p0, q0, b0 = pmd_packets(), rxq_packets(), rxq_packets("bytes")
     assert set(q0) == set(PORTS)
-    sw.step("p1", frames(BCAST, mac(1), 13), others("p1"))
-    sw.step("p3", frames(mac(1), mac(3), 8), ["p1"])
-    p1, q1 = pmd_packets(), rxq_packets()
+    bc, uc = frames(BCAST, mac(1), 13), frames(mac(1), mac(3), 8)
+    sw.step("p1", bc, others("p1"))
+    sw.step("p3", uc, ["p1"])
+    p1, q1, b1 = pmd_packets(), rxq_packets(), rxq_packets("bytes")
     assert p1 - p0 == 21, "pmd-stats packets grew by %d, expected 21" % (p1 - p0)
     assert {p: q1[p] - q0[p] for p in PORTS} == {"p1": 13, "p2": 0, "p3": 8}
+    assert {p: b1[p] - b0[p] for p in PORTS} == {
+        "p1": sum(map(len, bc)), "p2": 0, "p3": sum(map(len, uc))}
     pmd = sw.d.ctl("pmd-stats")[0]
     assert pmd["lcore"] == 1 and pmd["cpu"] == 1 and pmd["rxqs"] == 3
     assert 0 <= pmd["busy_pct"] <= 100

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -943,6 +945,31 @@ rpc_garbage_lines(void **state)
 	free(buf);
 }
 
+/* A watched eventfd ends the server's wait, and the server drains it. */
+static void
+server_watch_fd(void **state)
+{
+	char path[64], err[256];
+	struct vsw_ctl_server *srv;
+	uint64_t v = 1;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/vsw-test-ctl-%d.sock", (int)getpid());
+	srv = vsw_ctl_server_create(path, (gid_t)-1, NULL, 0, NULL, err, sizeof(err));
+	assert_non_null(srv);
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(vsw_ctl_server_watch(srv, fd), 0);
+	assert_int_equal(write(fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	assert_int_equal(vsw_ctl_server_poll(srv, 10000), 0);
+	/* Drained by the server: nothing left to read. */
+	assert_int_equal(read(fd, &v, sizeof(v)), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(fd);
+	vsw_ctl_server_destroy(srv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -963,6 +990,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(rpc_success),
 		cmocka_unit_test(rpc_message_survives_utf8_cut),
 		cmocka_unit_test(rpc_garbage_lines),
+		cmocka_unit_test(server_watch_fd),
 	};
 
 	/* ./test_x 'pattern': run only the matching tests. */
