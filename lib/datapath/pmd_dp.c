@@ -159,10 +159,10 @@ drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw
 
 /* Send the frames queued for one port; what it refuses is freed and counted. */
 static inline void
-tx_send(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, uint16_t cnt)
+tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+	     struct rte_mbuf **bufs, uint16_t cnt)
 {
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
-	struct rte_mbuf **bufs = pmd->txbuf[slot];
 	const uint32_t max_len = conf->ports[slot].max_len;
 	uint16_t i, sent;
 	uint64_t bytes;
@@ -216,6 +216,13 @@ tx_send(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, uint
 	}
 	oc->tx_pkts += sent;
 	oc->tx_bytes += bytes;
+}
+
+/* Send the frames queued for one port. */
+static inline void
+tx_send(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, uint16_t cnt)
+{
+	tx_send_bufs(pmd, conf, slot, pmd->txbuf[slot], cnt);
 }
 
 static inline void
@@ -546,7 +553,8 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 	uint8_t ftag[VSW_BURST];	/* Feature path: frame carries a tag. */
 	uint8_t kdrop[2 * VSW_BURST];	/* Drop reason of a refused source key. */
 	struct vsw_learn_req req[VSW_BURST];
-	uint16_t i, n_ok = 0, n_keys = 0, n_req = 0, out, vid = 0;
+	uint16_t i, n_ok = 0, n_keys = 0, n_req = 0, n_flood = 0, n_learn, out, vid = 0;
+	bool uniform;
 	uint64_t hits, done = 0, refused = 0, unl = 0, rx_bytes = 0, sk, dk, sk0, dk0, tsc = 0;
 	uint64_t last_sk = UINT64_MAX, last_dk = UINT64_MAX;
 	uint8_t last_si = 0, last_di = 0, k, tagged = 0;
@@ -652,6 +660,7 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 			didx[n_ok] = last_di;
 		} else {
 			didx[n_ok] = NO_DST;
+			n_flood++;
 		}
 		sk = sk0 | key_vlan(vid);
 		if (sk != last_sk) {
@@ -680,8 +689,17 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 		kp[i] = &keys[i];
 	hits = vsw_fdb_lookup_bulk(fdb, kp, n_keys, data);
 
+	/*
+	 * One flow: on the plain path, two keys and no flooded frame mean
+	 * every frame has destination key 0 and source key 1 (keys are added
+	 * whenever the previous frame's differ). The first frame's learning
+	 * verdict is then every frame's, and they all leave together.
+	 */
+	uniform = !feat && n_keys == 2 && n_flood == 0;
+
 	/* 3. Learn, once per distinct source key. */
-	for (i = 0; i < n_ok; i++) {
+	n_learn = uniform ? 1 : n_ok;
+	for (i = 0; i < n_learn; i++) {
 		k = sidx[i];
 		if ((done >> k) & 1) {
 			if (unlikely((refused >> k) & 1)) {
@@ -742,6 +760,22 @@ process(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t in_slot,
 		unsigned int q = rte_ring_mp_enqueue_burst_elem(vsw_dp_learn_ring, req,
 								sizeof(req[0]), n_req, NULL);
 		pmd->learn_ring_full += n_req - q;
+	}
+
+	if (uniform) {
+		out = vsw_fdb_data_port(data[0]);
+		if (unlikely(ok[0] == NULL)) {
+			/* Source refused: so is every frame of the flow. */
+			rte_pktmbuf_free_bulk(&ok[1], n_ok - 1);
+			ic->drops[kdrop[1]] += n_ok - 1U;
+			return;
+		}
+		if (likely((hits & 1) && out != in_slot && out < VSW_MAX_PORTS &&
+			   conf->ports[out].valid && conf->ports[out].bridge == inp->bridge)) {
+			tx_send_bufs(pmd, conf, out, ok, n_ok);
+			return;
+		}
+		/* Unknown or same-port destination: the general loop below. */
 	}
 
 	/* 4. Forward. */

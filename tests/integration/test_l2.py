@@ -283,6 +283,9 @@ def test_port_learn_limit(sw):
     sw.step("p2", [frame(BCAST, b2)], others("p2"))
     sw.d.wait_learned({b1: "p2", b2: "p2"})
     sw.step("p2", frames(BCAST, b3, 2), [], drop="learn_limit")
+    # one flow (a refused source to a known destination, a burst's frames
+    # all alike): every frame dropped and counted, none forwarded
+    sw.step("p1", frames(b1, a3, 7, seq0=20), [], drop="learn_limit")
     assert set(sw.d.fdb()) == {a1, a2, b1, b2}
     # after flushing p1, a3 can be learned
     sw.d.ctl("fdb-flush", "br0", "p1")
