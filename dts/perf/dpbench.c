@@ -16,9 +16,11 @@
  * machine is doing (dts/perf/dpbench.sh does that).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -258,6 +260,7 @@ main(int argc, char **argv)
 {
 	struct vsw_fdb_params fp;
 	struct vsw_fdb_key k;
+	char rundir[PATH_MAX];
 	unsigned int lcore, bursts = 200000, i, j, ran = 0;
 	int n;
 
@@ -313,6 +316,9 @@ main(int argc, char **argv)
 	if (ran == 0)
 		rte_exit(EXIT_FAILURE, "no such scenario\n");
 	printf("frames per scenario: %u\n", bursts * BURST);
+	/* EAL leaves its (emptied) runtime directory behind: remove it. */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(rundir);
 	return 0;
 }

@@ -27,7 +27,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from refbuild import RefBuild  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-EAL = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.*:error"] + \
+# No shared config and no telemetry socket: nothing is left in /var/run/dpdk.
+EAL = ["--no-huge", "--no-shconf", "--no-telemetry", "-m", "512", "--no-pci",
+       "--log-level=lib.*:error"] + \
       sum([["--vdev", "net_null%d" % i] for i in range(4)], [])
 
 

@@ -8,6 +8,7 @@
  * deferred frees are reclaimed on the next reclaim or allocation.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -823,9 +824,14 @@ eal_setup(void **state)
 static int
 eal_teardown(void **state)
 {
+	char dir[PATH_MAX];
+
 	(void)state;
 	rte_free(qsbr);
+	/* EAL leaves its (emptied) runtime directory behind: remove it. */
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(dir);
 	return 0;
 }
 
