@@ -135,19 +135,20 @@ tx_enqueue(struct vsw_pmd *pmd, uint16_t slot, struct rte_mbuf *m)
 	pmd->txcnt[slot] = c + 1;
 }
 
-/* Drop (and count) frames longer than the output port allows. */
-static inline uint16_t
-drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw_port_ctrs *oc)
+/*
+ * Drop (and count) the frames longer than the output port allows (the
+ * caller has seen that some are); the rest keep their order. Returns how
+ * many are kept and takes the dropped ones' bytes off *bytes. Cold.
+ */
+static __rte_noinline uint16_t
+drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw_port_ctrs *oc,
+	      uint64_t *bytes)
 {
-	uint16_t i, k;
+	uint16_t i, k = 0;
 
-	for (i = 0; i < cnt; i++)
-		if (unlikely(bufs[i]->pkt_len > max_len))
-			break;
-	if (likely(i == cnt))
-		return cnt;
-	for (k = i; i < cnt; i++) {
+	for (i = 0; i < cnt; i++) {
 		if (bufs[i]->pkt_len > max_len) {
+			*bytes -= bufs[i]->pkt_len;
 			rte_pktmbuf_free(bufs[i]);
 			oc->drops[VSW_DROP_MTU_EXCEEDED]++;
 		} else {
@@ -180,12 +181,8 @@ tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 		bytes += bufs[i]->pkt_len;
 		over |= bufs[i]->pkt_len > max_len;
 	}
-	if (unlikely(over)) {
-		cnt = drop_oversize(bufs, cnt, max_len, oc);
-		bytes = 0;
-		for (i = 0; i < cnt; i++)
-			bytes += bufs[i]->pkt_len;
-	}
+	if (unlikely(over))
+		cnt = drop_oversize(bufs, cnt, max_len, oc, &bytes);
 	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
 		     VSW_CAPTURE_TX))
 		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
