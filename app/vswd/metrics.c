@@ -184,6 +184,12 @@ render(size_t *len)
 		     "on-limit=flood|log).");
 	port_counter(&out, ports, "vsw_port_mirrored_total", "mirrored",
 		     "Copies of the port's frames sent to its mirror port.");
+	port_counter(&out, ports, "vsw_port_csum_passed_total", "csum_passed",
+		     "Frames sent with a partial TCP/UDP checksum for the receiving guest "
+		     "to complete.");
+	port_counter(&out, ports, "vsw_port_csum_filled_total", "csum_filled",
+		     "Partial TCP/UDP checksums from offloading guests that vsw completed "
+		     "before sending on this port.");
 	family(&out, "vsw_port_up", "gauge", "1 when the port's link (vhost peer) is up.");
 	json_array_foreach(json_object_get(show, "bridges"), i, b)
 		json_array_foreach(json_object_get(b, "ports"), j, q)

@@ -249,8 +249,16 @@ def test_namespace_host_to_guest(vswd_factory, guests, tmp_path):
         rtt_back = ping_ok(g1, "198.18.0.9")
         tcp = ns.iperf3(IP1, seconds=5)
         assert tcp["bits_per_second"] > 1e6, tcp
+        s0 = d.stats()
         tcp_r = ns.iperf3(IP1, seconds=5, reverse=True)
         assert tcp_r["bits_per_second"] > 1e6, tcp_r
+        # The guest offloads its TCP checksums; the uplink cannot take a
+        # partial sum, so vsw completed each one (the namespace's kernel
+        # verifies them: TCP would stall on a wrong one).
+        s1 = d.stats()
+        filled = s1["up0"]["csum_filled"] - s0["up0"]["csum_filled"]
+        assert filled > 1000, (s0["up0"], s1["up0"])
+        assert s1["up0"]["csum_passed"] == 0
         udp = ns.iperf3(IP1, seconds=5, udp=True, bitrate="50M")
         assert udp["received"] > 0, udp
         record("namespace_guest", rtt_ms_ns_to_guest=rtt, rtt_ms_guest_to_ns=rtt_back,

@@ -20,6 +20,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_vhost.h>
 
 #include "vsw_dp.h"
 
@@ -36,6 +37,7 @@ struct rte_rcu_qsbr *vsw_qsbr;
 struct rte_ring *vsw_dp_learn_ring;
 _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
 _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
+_Atomic uint8_t vsw_port_guest_csum[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_dp_kick_sleepers;
 int vsw_dp_main_wake_fd = -1;
 _Atomic uint32_t vsw_pmd_sleep_max_us;
@@ -58,6 +60,9 @@ vsw_dp_init(const unsigned int *lcores, unsigned int n)
 	vsw_dp_main_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vsw_dp_main_wake_fd < 0)
 		return -errno;
+	if (vsw_csum_init() != 0)
+		DP_LOG(WARNING, "no mbuf flag for partial checksums (%s): guests' partial "
+		       "checksums are completed on receive", rte_strerror(rte_errno));
 	sz = rte_rcu_qsbr_get_memsize(VSW_MAX_PMDS);
 	vsw_qsbr = rte_zmalloc("vsw_qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (vsw_qsbr == NULL)
@@ -175,6 +180,15 @@ vsw_dp_set_vid(uint16_t slot, int32_t vid)
 
 	if (slot >= VSW_MAX_PORTS)
 		return;
+	if (vid >= 0) {
+		/* Before the id: a PMD that sees the id sees its guest's features. */
+		uint64_t features = 0;
+
+		if (rte_vhost_get_negotiated_features(vid, &features) != 0)
+			features = 0;
+		atomic_store_explicit(&vsw_port_guest_csum[slot],
+				      (features >> VIRTIO_NET_F_GUEST_CSUM) & 1, memory_order_relaxed);
+	}
 	old = atomic_exchange_explicit(&vsw_port_vid[slot], vid, memory_order_acq_rel);
 	if (old >= 0 && old != vid && vsw_qsbr != NULL)
 		vsw_dp_sync();

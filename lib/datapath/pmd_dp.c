@@ -13,7 +13,9 @@
  *  5. one tx burst per output port; what the port refuses is freed and
  *     counted (tx_full or port_down), never leaked.
  */
+#include <assert.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -80,18 +82,37 @@ frame_keys(const uint8_t *d, uint64_t *dk, uint64_t *sk)
 #endif
 }
 
-/* A key with its VLAN set (it had VLAN 0). */
+/*
+ * The VLAN part of a key, and the group (multicast/broadcast) bit of its
+ * MAC, as plain integers: built through a struct on the stack (key_of),
+ * they cost a failed store-to-load forward each (three stores, one 8-byte
+ * load), about 30 % of the burst function's samples (docs/performance.md).
+ */
+static_assert(offsetof(struct vsw_fdb_key, mac) == 2, "key: VLAN in bytes 0-1, then the MAC");
+
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+/* Key bytes 0-1 are the VLAN, byte 2 the MAC's first byte. */
+#define KEY_GROUP_BIT (UINT64_C(1) << 16)
+
+static inline uint64_t
+key_vlan(uint16_t vlan)
+{
+	return vlan;
+}
+#else
+#define KEY_GROUP_BIT key_of((const uint8_t *)"\1\0\0\0\0\0", 0)
+
 static inline uint64_t
 key_vlan(uint16_t vlan)
 {
 	return key_of((const uint8_t *)"\0\0\0\0\0\0", vlan);
 }
+#endif
 
-/* The group (multicast/broadcast) bit of a key's MAC. */
 static inline bool
 key_group(uint64_t k)
 {
-	return (k & key_of((const uint8_t *)"\1\0\0\0\0\0", 0)) != 0;
+	return (k & KEY_GROUP_BIT) != 0;
 }
 
 /* Copy frames for a capture; cold: runs only while a capture is on. */
@@ -158,6 +179,32 @@ drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw
 	return k;
 }
 
+/*
+ * Frames with a partial checksum (csum.c) leaving a port: a guest that
+ * takes them gets them as they are (rte_vhost needs the L2 length as the
+ * frame now is: VLAN tags may have come or gone); elsewhere the sum is
+ * completed first. Cold: only bursts holding such frames come here.
+ */
+static __rte_noinline void
+csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, bool pass)
+{
+	struct rte_mbuf *m;
+	uint16_t i;
+
+	for (i = 0; i < cnt; i++) {
+		m = bufs[i];
+		if (!(m->ol_flags & vsw_csum_partial))
+			continue;
+		if (pass) {
+			m->l2_len = vsw_csum_l2_len(m);
+			oc->events[VSW_EV_CSUM_PASSED]++;
+		} else {
+			vsw_csum_fill(m);
+			oc->events[VSW_EV_CSUM_FILLED]++;
+		}
+	}
+}
+
 /* Send the frames queued for one port; what it refuses is freed and counted. */
 static inline void
 tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
@@ -166,7 +213,7 @@ tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
 	const uint32_t max_len = conf->ports[slot].max_len;
 	uint16_t i, sent;
-	uint64_t bytes;
+	uint64_t bytes, ol;
 	bool over;
 
 	if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
@@ -174,15 +221,24 @@ tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 		oc->drops[VSW_DROP_PORT_DOWN] += cnt;
 		return;
 	}
-	/* One pass: bytes, and whether any frame is too long for the port. */
+	/*
+	 * One pass: bytes, whether any frame is too long for the port, and
+	 * whether any has a partial checksum.
+	 */
 	bytes = 0;
 	over = 0;
+	ol = 0;
 	for (i = 0; i < cnt; i++) {
 		bytes += bufs[i]->pkt_len;
 		over |= bufs[i]->pkt_len > max_len;
+		ol |= bufs[i]->ol_flags;
 	}
 	if (unlikely(over))
 		cnt = drop_oversize(bufs, cnt, max_len, oc, &bytes);
+	if (unlikely(ol & vsw_csum_partial))
+		csum_out(oc, bufs, cnt,
+			 conf->ports[slot].vhost &&
+			 atomic_load_explicit(&vsw_port_guest_csum[slot], memory_order_relaxed));
 	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
 		     VSW_CAPTURE_TX))
 		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
@@ -342,6 +398,12 @@ vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 	struct rte_mbuf *h, *c;
 	uint8_t *hd;
 
+	/*
+	 * The two forms share the payload but not the flags: a partial sum
+	 * is completed first, for both (csum.c).
+	 */
+	if (unlikely(m->ol_flags & vsw_csum_partial))
+		vsw_csum_fill(m);
 	h = rte_pktmbuf_alloc(m->pool);
 	if (unlikely(h == NULL))
 		return NULL;
@@ -1050,41 +1112,6 @@ static const uint8_t burst_bucket[VSW_BURST + 1] = {
 	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5,
 };
 
-/*
- * A guest that negotiated checksum offload (VIRTIO_NET_F_CSUM, as Linux
- * does) sends TCP and UDP frames whose checksum field holds only the
- * pseudo-header sum; rte_vhost marks them RX_L4_CKSUM_NONE. vsw sends
- * frames on without offload requests, so the sum is completed here, over
- * the L4 header and payload (net_vhost's rx did the same). Cold: only such
- * frames come here.
- */
-static __rte_noinline void
-l4_csum_finish(struct rte_mbuf *m)
-{
-	struct rte_net_hdr_lens hl;
-	uint32_t ptype, start, field;
-	uint16_t sum = 0;
-
-	m->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	ptype = rte_net_get_ptype(m, &hl, RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK |
-				  RTE_PTYPE_L4_MASK) & RTE_PTYPE_L4_MASK;
-	start = hl.l2_len + hl.l3_len;
-	if (ptype == RTE_PTYPE_L4_TCP)
-		field = start + offsetof(struct rte_tcp_hdr, cksum);
-	else if (ptype == RTE_PTYPE_L4_UDP)
-		field = start + offsetof(struct rte_udp_hdr, dgram_cksum);
-	else
-		return;
-	if (field + sizeof(sum) > rte_pktmbuf_data_len(m) ||
-	    rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) != 0)
-		return;
-	sum = (uint16_t)~sum;
-	if (sum == 0 && ptype == RTE_PTYPE_L4_UDP)
-		sum = 0xffff;	/* 0 means "no checksum" in UDP. */
-	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, field), &sum, sizeof(sum));
-	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-}
-
 /* One poll of an rx queue. */
 static inline uint16_t
 rx_burst(const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
@@ -1101,7 +1128,7 @@ rx_burst(const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
 	for (i = 0; i < n; i++)
 		if (unlikely((pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 			     RTE_MBUF_F_RX_L4_CKSUM_NONE))
-			l4_csum_finish(pkts[i]);
+			vsw_csum_defer(pkts[i]);	/* A partial sum (csum.c). */
 	return n;
 }
 

@@ -237,6 +237,32 @@ extern _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
  */
 extern _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
 
+/**
+ * Whether the guest on each vhost-user port slot takes frames with a
+ * partial TCP/UDP checksum (it negotiated VIRTIO_NET_F_GUEST_CSUM). Set
+ * with the device id by vsw_dp_set_vid().
+ */
+extern _Atomic uint8_t vsw_port_guest_csum[VSW_MAX_PORTS];
+
+/**
+ * Partial checksums (csum.c): the mbuf dynamic flag that marks a frame
+ * whose TCP/UDP checksum field holds only the pseudo-header sum (0 until
+ * vsw_csum_init() registered it).
+ */
+extern uint64_t vsw_csum_partial;
+/** Register the dynamic flag (any thread, after rte_eal_init). */
+int vsw_csum_init(void);
+/**
+ * A frame a guest sent with a partial sum (rte_vhost: RX_L4_CKSUM_NONE):
+ * mark it partial for rte_vhost's enqueue (TX_{TCP,UDP}_CKSUM, l2/l3_len)
+ * and for vsw (vsw_csum_partial).
+ */
+void vsw_csum_defer(struct rte_mbuf *m);
+/** Complete a partial sum in place and clear the marks. */
+void vsw_csum_fill(struct rte_mbuf *m);
+/** Length of the frame's Ethernet header with its VLAN tags. */
+uint32_t vsw_csum_l2_len(const struct rte_mbuf *m);
+
 /** Virtqueues of queue pair q: what the guest sends, what it receives. */
 #define VSW_VQ_GUEST_TX(q) ((uint16_t)((q) * 2 + 1))
 #define VSW_VQ_GUEST_RX(q) ((uint16_t)((q) * 2))

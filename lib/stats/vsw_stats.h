@@ -45,7 +45,11 @@
 #define VSW_PORT_EVENTS(_) \
 	_(UNLEARNED, unlearned, "frames forwarded from a MAC not learned: port at its MAC " \
 	  "limit with on-limit=flood or log") \
-	_(MIRRORED, mirrored, "copies of this port's frames sent to its mirror port")
+	_(MIRRORED, mirrored, "copies of this port's frames sent to its mirror port") \
+	_(CSUM_PASSED, csum_passed, "frames sent with a partial TCP/UDP checksum for the " \
+	  "receiving guest to complete (it negotiated VIRTIO_NET_F_GUEST_CSUM)") \
+	_(CSUM_FILLED, csum_filled, "partial TCP/UDP checksums (from guests that offload " \
+	  "them) completed by vsw before sending, because this port cannot take them")
 
 enum vsw_port_event {
 #define VSW_EVENT_ENUM(id, name, help) VSW_EV_##id,

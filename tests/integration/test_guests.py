@@ -71,13 +71,19 @@ def test_two_guests_ping_and_iperf3(vswd_factory, guests, tmp_path):
     s1 = d.stats()
     assert tcp["bits_per_second"] > 1e6, tcp
     assert s1["vm2"]["rx_bytes"] - s0["vm2"]["rx_bytes"] >= tcp["bytes"]
+    # Both guests offload TCP checksums (VIRTIO_NET_F_CSUM and _GUEST_CSUM):
+    # vsw passes the partial sums from one to the other and sums nothing.
+    passed = s1["vm1"]["csum_passed"] - s0["vm1"]["csum_passed"]
+    assert passed > 1000, (s0["vm1"], s1["vm1"])
+    assert s1["vm1"]["csum_filled"] == 0 and s1["vm2"]["csum_filled"] == 0, s1
     # Between pings the PMD slept until the kernel's virtio_net kicked: the
     # back-off waits on kick eventfds (only vhost-user queues), never on a timer.
     pmd = d.ctl("pmd-stats")[0]
     assert pmd["kick_sleeps"] > 0 and pmd["sleeps"] == 0, pmd
-    print("boot %.1f/%.1f s, rtt %.2f ms, TCP %.3f Gbit/s (%s), %d kick sleeps"
+    print("boot %.1f/%.1f s, rtt %.2f ms, TCP %.3f Gbit/s (%s), %d kick sleeps, "
+          "%d partial checksums passed"
           % (g1.boot_s, g2.boot_s, rtt, tcp["bits_per_second"] / 1e9, guestlib.accel(),
-             pmd["kick_sleeps"]))
+             pmd["kick_sleeps"], passed))
     g1.stop()
     g2.stop()
     d.assert_mbufs(base, timeout=10, what="after the guests stopped")

@@ -29,6 +29,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "vsw_fdb.h"
+#include "unit_eal.h"
 
 static struct rte_rcu_qsbr *qsbr;
 static unsigned int fdb_seq;
@@ -784,34 +785,11 @@ mac_parse_rejects_sign_and_blank(void **state)
 static int
 eal_setup(void **state)
 {
-	char prefix[64], lcore[32];
-	char *argv[] = {
-		(char *)(uintptr_t)"test_fdb",
-		lcore,
-		(char *)(uintptr_t)"--no-huge",
-		(char *)(uintptr_t)"-m",
-		(char *)(uintptr_t)"128",
-		(char *)(uintptr_t)"--no-pci",
-		(char *)(uintptr_t)"--no-shconf",
-		(char *)(uintptr_t)"--no-telemetry",
-		(char *)(uintptr_t)"--log-level=error",
-		prefix,
-	};
-	cpu_set_t cpus;
-	int cpu = 0;
 	size_t sz;
 
 	(void)state;
-	/* One lcore, on a CPU we may run on (containers, taskset). */
-	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
-		while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &cpus))
-			cpu++;
-	snprintf(lcore, sizeof(lcore), "-l%d", cpu);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=vswunit-fdb-%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0) {
-		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (unit_eal_init("fdb") != 0)
 		return -1;
-	}
 	sz = rte_rcu_qsbr_get_memsize(1);
 	qsbr = rte_zmalloc("test_qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (qsbr == NULL || rte_rcu_qsbr_init(qsbr, 1) != 0) {
@@ -824,14 +802,9 @@ eal_setup(void **state)
 static int
 eal_teardown(void **state)
 {
-	char dir[PATH_MAX];
-
 	(void)state;
 	rte_free(qsbr);
-	/* EAL leaves its (emptied) runtime directory behind: remove it. */
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(dir);
+	unit_eal_fini();
 	return 0;
 }
 

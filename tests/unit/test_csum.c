@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Partial checksums (lib/datapath/csum.c): a frame as a checksum-offloading
+ * guest sends it (checksum field = pseudo-header sum, rte_vhost's
+ * RX_L4_CKSUM_NONE) is marked by vsw_csum_defer() and completed by
+ * vsw_csum_fill() to exactly the checksum DPDK computes over the whole
+ * frame: IPv4 and IPv6, TCP and UDP, a tag pushed in between, Ethernet
+ * padding, a header split across two mbufs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "vsw_dp.h"
+#include "unit_eal.h"
+
+static struct rte_mempool *pool;
+
+/* An Ethernet + IPv4/IPv6 + TCP/UDP frame with payload bytes i * 7 + 3. */
+static uint32_t
+build(uint8_t *f, bool v6, bool tcp, uint32_t payload)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)f;
+	uint32_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint32_t l4 = tcp ? sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr);
+	uint8_t *ip = f + sizeof(*eh), *th = ip + l3;
+	uint32_t i;
+
+	memset(f, 0, sizeof(*eh) + l3 + l4);
+	memcpy(eh->dst_addr.addr_bytes, "\x52\x54\x00\x00\x00\x02", 6);
+	memcpy(eh->src_addr.addr_bytes, "\x52\x54\x00\x00\x00\x01", 6);
+	if (v6) {
+		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)ip;
+
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		h->vtc_flow = rte_cpu_to_be_32(0x60000000);
+		h->payload_len = rte_cpu_to_be_16((uint16_t)(l4 + payload));
+		h->proto = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+		h->hop_limits = 64;
+		h->src_addr[0] = 0xfd;
+		h->src_addr[15] = 1;
+		h->dst_addr[0] = 0xfd;
+		h->dst_addr[15] = 2;
+	} else {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
+
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		h->version_ihl = 0x45;
+		h->total_length = rte_cpu_to_be_16((uint16_t)(l3 + l4 + payload));
+		h->time_to_live = 64;
+		h->next_proto_id = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+		h->src_addr = rte_cpu_to_be_32(0xc6120001);
+		h->dst_addr = rte_cpu_to_be_32(0xc6120002);
+		h->hdr_checksum = rte_ipv4_cksum(h);
+	}
+	if (tcp) {
+		struct rte_tcp_hdr *t = (struct rte_tcp_hdr *)th;
+
+		t->src_port = rte_cpu_to_be_16(40000);
+		t->dst_port = rte_cpu_to_be_16(5201);
+		t->sent_seq = rte_cpu_to_be_32(0x01020304);
+		t->data_off = 0x50;
+		t->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+		t->rx_win = rte_cpu_to_be_16(512);
+	} else {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)th;
+
+		u->src_port = rte_cpu_to_be_16(40000);
+		u->dst_port = rte_cpu_to_be_16(5201);
+		u->dgram_len = rte_cpu_to_be_16((uint16_t)(l4 + payload));
+	}
+	for (i = 0; i < payload; i++)
+		th[l4 + i] = (uint8_t)(i * 7 + 3);
+	return (uint32_t)sizeof(*eh) + l3 + l4 + payload;
+}
+
+/* Offset of the checksum field; stores the full and the partial sums. */
+static uint32_t
+sums(uint8_t *f, bool v6, bool tcp, uint16_t *full, uint16_t *partial)
+{
+	uint8_t *ip = f + RTE_ETHER_HDR_LEN;
+	uint32_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint32_t off = RTE_ETHER_HDR_LEN + l3 +
+		       (tcp ? offsetof(struct rte_tcp_hdr, cksum) :
+			offsetof(struct rte_udp_hdr, dgram_cksum));
+
+	memset(f + off, 0, 2);
+	if (v6) {
+		*full = rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)ip, ip + l3);
+		*partial = rte_ipv6_phdr_cksum((struct rte_ipv6_hdr *)ip, 0);
+	} else {
+		*full = rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)ip, ip + l3);
+		*partial = rte_ipv4_phdr_cksum((struct rte_ipv4_hdr *)ip, 0);
+	}
+	memcpy(f + off, partial, 2);
+	return off;
+}
+
+static struct rte_mbuf *
+mk(const uint8_t *f, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), f, len);
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE;	/* As rte_vhost marks it. */
+	return m;
+}
+
+static uint16_t
+field(const struct rte_mbuf *m, uint32_t off)
+{
+	const void *p;
+	uint16_t v;
+
+	p = rte_pktmbuf_read(m, off, sizeof(v), &v);
+	assert_non_null(p);
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void
+one(bool v6, bool tcp)
+{
+	uint8_t f[256];
+	uint16_t full, partial;
+	uint32_t len = build(f, v6, tcp, 101), off = sums(f, v6, tcp, &full, &partial);
+	struct rte_mbuf *m = mk(f, len);
+
+	vsw_csum_defer(m);
+	assert_true(m->ol_flags & vsw_csum_partial);
+	assert_int_equal(m->ol_flags & RTE_MBUF_F_TX_L4_MASK,
+			 tcp ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_TX_UDP_CKSUM);
+	assert_true(m->ol_flags & (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4));
+	assert_int_equal(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, 0);
+	assert_int_equal(m->l2_len, RTE_ETHER_HDR_LEN);
+	assert_int_equal(m->l3_len, v6 ? 40 : 20);
+	assert_int_equal(field(m, off), partial);	/* Deferred: not summed yet. */
+	vsw_csum_fill(m);
+	assert_int_equal(field(m, off), full);
+	assert_int_equal(m->ol_flags & (vsw_csum_partial | RTE_MBUF_F_TX_L4_MASK), 0);
+	rte_pktmbuf_free(m);
+}
+
+static void
+tcp4(void **state)
+{
+	(void)state;
+	one(false, true);
+}
+
+static void
+udp4(void **state)
+{
+	(void)state;
+	one(false, false);
+}
+
+static void
+tcp6(void **state)
+{
+	(void)state;
+	one(true, true);
+}
+
+static void
+udp6(void **state)
+{
+	(void)state;
+	one(true, false);
+}
+
+/* A tag pushed after the frame came in: the sum starts 4 bytes later. */
+static void
+tag_pushed_between(void **state)
+{
+	uint8_t f[256];
+	uint16_t full, partial;
+	uint32_t len = build(f, false, true, 64), off = sums(f, false, true, &full, &partial);
+	struct rte_mbuf *m = mk(f, len);
+	uint8_t *d;
+
+	(void)state;
+	vsw_csum_defer(m);
+	d = (uint8_t *)rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
+	memmove(d, d + RTE_VLAN_HLEN, 12);
+	d[12] = 0x81;	/* 802.1Q, VLAN 10 */
+	d[13] = 0x00;
+	d[14] = 0x00;
+	d[15] = 0x0a;
+	assert_int_equal(vsw_csum_l2_len(m), 18);
+	vsw_csum_fill(m);
+	assert_int_equal(field(m, off + RTE_VLAN_HLEN), full);
+	rte_pktmbuf_free(m);
+}
+
+/* Ethernet padding after a short UDP datagram is not summed. */
+static void
+padding_not_summed(void **state)
+{
+	uint8_t f[256];
+	uint16_t full, partial;
+	uint32_t len = build(f, false, false, 2), off = sums(f, false, false, &full, &partial);
+	struct rte_mbuf *m;
+
+	(void)state;
+	assert_true(len < RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	memset(f + len, 0xa5, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN - len);
+	m = mk(f, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	vsw_csum_defer(m);
+	vsw_csum_fill(m);
+	assert_int_equal(field(m, off), full);
+	rte_pktmbuf_free(m);
+}
+
+/* The checksum field in the second mbuf of a chain. */
+static void
+field_in_second_segment(void **state)
+{
+	uint8_t f[512];
+	uint16_t full, partial;
+	uint32_t len = build(f, false, true, 300), off = sums(f, false, true, &full, &partial);
+	struct rte_mbuf *m = mk(f, 40), *m2 = rte_pktmbuf_alloc(pool);
+
+	(void)state;
+	assert_non_null(m2);
+	memcpy(rte_pktmbuf_append(m2, (uint16_t)(len - 40)), f + 40, len - 40);
+	assert_int_equal(rte_pktmbuf_chain(m, m2), 0);
+	vsw_csum_defer(m);
+	assert_true(m->ol_flags & vsw_csum_partial);
+	vsw_csum_fill(m);
+	assert_int_equal(field(m, off), full);
+	rte_pktmbuf_free(m);
+}
+
+/* A frame that is neither TCP nor UDP gets no marks. */
+static void
+other_protocols_unmarked(void **state)
+{
+	uint8_t f[256];
+	uint32_t len = build(f, false, false, 20);
+	struct rte_mbuf *m;
+
+	(void)state;
+	((struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN))->next_proto_id = IPPROTO_ICMP;
+	m = mk(f, len);
+	vsw_csum_defer(m);
+	assert_int_equal(m->ol_flags & (vsw_csum_partial | RTE_MBUF_F_TX_L4_MASK |
+					RTE_MBUF_F_RX_L4_CKSUM_MASK), 0);
+	rte_pktmbuf_free(m);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (unit_eal_init("csum") != 0)
+		return -1;
+	if (vsw_csum_init() != 0 || vsw_csum_partial == 0) {
+		print_error("vsw_csum_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	pool = rte_pktmbuf_pool_create("csum", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+	if (pool == NULL) {
+		print_error("pool: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	rte_mempool_free(pool);
+	unit_eal_fini();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tcp4),
+		cmocka_unit_test(udp4),
+		cmocka_unit_test(tcp6),
+		cmocka_unit_test(udp6),
+		cmocka_unit_test(tag_pushed_between),
+		cmocka_unit_test(padding_not_summed),
+		cmocka_unit_test(field_in_second_segment),
+		cmocka_unit_test(other_protocols_unmarked),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
