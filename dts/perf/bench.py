@@ -333,21 +333,22 @@ def perf_report(prof, run, tag):
                             "--no-children", "--sort", sort, "--percent-limit", limit],
                            capture_output=True, text=True)
         text += f"## by {sort}\n" + r.stdout + r.stderr[-500:] + "\n"
-    # The hottest instructions of vsw's burst function (its share of the
-    # function's samples, then the source line and instruction).
-    r = subprocess.run(["perf", "annotate", "-i", str(run / "perf.data"), "--stdio",
-                        "--no-source", "-s", "vsw_dp_process"], capture_output=True, text=True)
-    hot = []
-    for line in r.stdout.splitlines():
-        pct = line.split(":", 1)[0].strip()
-        try:
-            if float(pct) >= 1.0:
-                hot.append(line.rstrip())
-        except ValueError:
-            continue
-    if hot:
-        text += "## vsw_dp_process: instructions with >= 1 % of its samples\n" + \
-            "\n".join(hot) + "\n"
+    # The hottest instructions of vsw's PMD loop and burst function (their
+    # share of the function's samples, then the address and instruction).
+    for fn in ("vsw_pmd_main", "vsw_dp_process"):
+        r = subprocess.run(["perf", "annotate", "-i", str(run / "perf.data"), "--stdio",
+                            "--no-source", "-s", fn], capture_output=True, text=True)
+        hot = []
+        for line in r.stdout.splitlines():
+            pct = line.split(":", 1)[0].strip()
+            try:
+                if float(pct) >= 1.0:
+                    hot.append(line.rstrip())
+            except ValueError:
+                continue
+        if hot:
+            text += f"## {fn}: instructions with >= 1 % of its samples\n" + \
+                "\n".join(hot) + "\n"
     (PERF_OUT / f"perf-{tag}.txt").write_text(text)
 
 
