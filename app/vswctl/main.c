@@ -385,20 +385,47 @@ since(json_int_t t)
 	return s;
 }
 
+/*
+ * An array's elements joined with commas ("-" when empty): strings, or
+ * with key, that integer member of each object.
+ */
+static char *
+join(json_t *arr, const char *key)
+{
+	char buf[256];
+	size_t i, off = 0;
+	json_t *e;
+
+	buf[0] = '\0';
+	json_array_foreach(arr, i, e) {
+		if (off >= sizeof(buf))
+			break;
+		if (key != NULL)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%lld",
+						off ? "," : "",
+						(long long)json_integer_value(json_object_get(e, key)));
+		else
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+						off ? "," : "",
+						json_is_string(e) ? json_string_value(e) : "?");
+	}
+	return strdup(off ? buf : "-");
+}
+
 static void
 print_vhost(json_t *r)
 {
 	static const char *const head[] = { "PORT", "MODE", "STATE", "SINCE", "RECONNECTS",
-					    "VRINGS", "RING-SIZES", "FEATURES", "TX-FULL",
-					    "PATH" };
+					    "VRINGS", "RING-SIZES", "FEATURES", "OFFLOADS",
+					    "TX-FULL", "PATH" };
 	static const bool right[] = { false, false, false, false, true, true, false, false,
-				      true, false };
-	json_t *p, *ring;
+				      false, true, false };
+	json_t *p;
 	struct table t;
-	char *vals[10], sizes[128];
-	size_t i, j, off;
+	char *vals[11];
+	size_t i;
 
-	table_init(&t, 10, head, right);
+	table_init(&t, 11, head, right);
 	json_array_foreach(r, i, p) {
 		vals[0] = str_of(json_object_get(p, "port"));
 		vals[1] = str_of(json_object_get(p, "mode"));
@@ -407,17 +434,11 @@ print_vhost(json_t *r)
 		vals[3] = since(json_integer_value(json_object_get(p, "state_since")));
 		vals[4] = str_of(json_object_get(p, "reconnects"));
 		vals[5] = str_of(json_object_get(p, "vrings"));
-		off = 0;
-		sizes[0] = '\0';
-		json_array_foreach(json_object_get(p, "rings"), j, ring)
-			if (off < sizeof(sizes))
-				off += (size_t)snprintf(sizes + off, sizeof(sizes) - off, "%s%lld",
-							off ? "," : "", (long long)json_integer_value(
-							json_object_get(ring, "size")));
-		vals[6] = strdup(off ? sizes : "-");
+		vals[6] = join(json_object_get(p, "rings"), "size");
 		vals[7] = str_of(json_object_get(p, "features"));
-		vals[8] = str_of(json_object_get(p, "tx_full_drops"));
-		vals[9] = str_of(json_object_get(p, "path"));
+		vals[8] = join(json_object_get(p, "offloads"), NULL);
+		vals[9] = str_of(json_object_get(p, "tx_full_drops"));
+		vals[10] = str_of(json_object_get(p, "path"));
 		table_row(&t, vals);
 	}
 	table_print(&t);

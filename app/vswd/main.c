@@ -47,6 +47,7 @@ struct options {
 	char metrics[128];
 	char vhost_dirs[4096];
 	unsigned int pmd_sleep_max;
+	bool tso;
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -71,6 +72,7 @@ usage(FILE *f)
 		"  --metrics ADDR:PORT serve Prometheus metrics (off by default)\n"
 		"  --vhost-dir DIR[:DIR] only allow vhost-user sockets in these directories\n"
 		"  --pmd-sleep-max US  idle PMDs sleep up to US microseconds (default 0: poll)\n"
+		"  --tso               offer TCP segmentation offload to vhost-user guests\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -336,6 +338,7 @@ main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'x' },
 		{ "vhost-dir", required_argument, NULL, 'D' },
 		{ "pmd-sleep-max", required_argument, NULL, 'S' },
+		{ "tso", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -379,6 +382,7 @@ main(int argc, char **argv)
 		case 'x': snprintf(o.metrics, sizeof(o.metrics), "%s", optarg); break;
 		case 'D': snprintf(o.vhost_dirs, sizeof(o.vhost_dirs), "%s", optarg); break;
 		case 'S': o.pmd_sleep_max = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'T': o.tso = true; break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -527,6 +531,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	atomic_store(&vsw_pmd_sleep_max_us, o.pmd_sleep_max);
+	vsw_port_vhost_tso = o.tso;
 	ret = vsw_dp_start();
 	if (ret < 0)
 		goto fail;

@@ -190,6 +190,10 @@ render(size_t *len)
 	port_counter(&out, ports, "vsw_port_csum_filled_total", "csum_filled",
 		     "Partial TCP/UDP checksums from offloading guests that vsw completed "
 		     "before sending on this port.");
+	port_counter(&out, ports, "vsw_port_tso_passed_total", "tso_passed",
+		     "TCP segmentation offload frames sent whole to a guest that takes them.");
+	port_counter(&out, ports, "vsw_port_tso_cut_total", "tso_cut",
+		     "TCP segmentation offload frames vsw cut into segments for this port.");
 	family(&out, "vsw_port_up", "gauge", "1 when the port's link (vhost peer) is up.");
 	json_array_foreach(json_object_get(show, "bridges"), i, b)
 		json_array_foreach(json_object_get(b, "ports"), j, q)

@@ -1517,6 +1517,30 @@ cmd_drop_stats(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 	return 0;
 }
 
+/* The negotiated offload features by name (docs/offloads.md). */
+static json_t *
+offloads_json(uint64_t features)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} ol[] = {
+		{ VIRTIO_NET_F_CSUM, "csum" },
+		{ VIRTIO_NET_F_GUEST_CSUM, "guest_csum" },
+		{ VIRTIO_NET_F_HOST_TSO4, "host_tso4" },
+		{ VIRTIO_NET_F_HOST_TSO6, "host_tso6" },
+		{ VIRTIO_NET_F_GUEST_TSO4, "guest_tso4" },
+		{ VIRTIO_NET_F_GUEST_TSO6, "guest_tso6" },
+	};
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(ol); i++)
+		if (features & (UINT64_C(1) << ol[i].bit))
+			json_array_append_new(a, json_string(ol[i].name));
+	return a;
+}
+
 static json_t *
 vhost_json(const struct vsw_port *p)
 {
@@ -1551,6 +1575,7 @@ vhost_json(const struct vsw_port *p)
 	json_object_set_new(o, "features", json_sprintf("0x%" PRIx64, features));
 	json_object_set_new(o, "mergeable_rx_buffers",
 			    json_boolean(features & (1ULL << 15)));
+	json_object_set_new(o, "offloads", offloads_json(features));
 	json_object_set_new(o, "rings", rings);
 	return o;
 }

@@ -23,6 +23,7 @@
  * are not mistaken for a partial sum. All of this is cold code: it runs
  * only for frames with a partial sum.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -39,7 +40,8 @@
 
 uint64_t vsw_csum_partial;
 
-#define CSUM_TX_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6)
+#define CSUM_TX_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | \
+		       RTE_MBUF_F_TX_IPV6)
 
 int
 vsw_csum_init(void)
@@ -156,7 +158,94 @@ vsw_csum_defer(struct rte_mbuf *m)
 	fl |= RTE_ETH_IS_IPV4_HDR(ptype) ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
 	m->l2_len = hl.l2_len;
 	m->l3_len = hl.l3_len;
+	/*
+	 * A TSO frame (the guest negotiated VIRTIO_NET_F_HOST_TSO4/6, vswd
+	 * --tso): rte_vhost gives it as LRO with the segment size.
+	 */
+	if ((m->ol_flags & RTE_MBUF_F_RX_LRO) && fl & RTE_MBUF_F_TX_TCP_CKSUM && m->tso_segsz != 0) {
+		m->ol_flags &= ~RTE_MBUF_F_RX_LRO;
+		fl |= RTE_MBUF_F_TX_TCP_SEG;
+		m->l4_len = hl.l4_len;
+	}
 	m->ol_flags |= fl | vsw_csum_partial;
 	if (vsw_csum_partial == 0)
 		vsw_csum_fill(m);	/* No flag to carry it: complete it now. */
+}
+
+/*
+ * TCP segmentation in software (cold): for a TSO frame from a guest that
+ * goes to an output that cannot take it. Each segment is one new mbuf from
+ * m's pool holding a copy of the headers and its slice of the payload,
+ * with the IP length (and IPv4 id and header checksum), the TCP sequence
+ * number and flags (FIN and PSH on the last segment only, CWR on the first
+ * only) and a complete TCP checksum.
+ */
+int
+vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out, uint16_t n_out)
+{
+	const bool v4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
+	const uint32_t l2 = vsw_csum_l2_len(m), hdr = l2 + m->l3_len + m->l4_len;
+	/* A segment must fit the output's frame length and one mbuf. */
+	const uint32_t cap = RTE_MIN(max_len, (uint32_t)rte_pktmbuf_data_room_size(m->pool) -
+				     RTE_PKTMBUF_HEADROOM);
+	uint32_t mss, off, len, n, i, seq0;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *s;
+	const void *p;
+	uint8_t *d, flags;
+	uint16_t id0 = 0;
+
+	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) || m->l4_len < sizeof(*th) ||
+	    hdr >= m->pkt_len || hdr >= cap || m->tso_segsz == 0 ||
+	    frame_at(m, l2, m->l3_len + m->l4_len) == NULL)
+		return -EINVAL;
+	mss = RTE_MIN((uint32_t)m->tso_segsz, cap - hdr);
+	n = (m->pkt_len - hdr + mss - 1) / mss;
+	if (n > n_out)
+		return -ENOSPC;
+	th = (struct rte_tcp_hdr *)frame_at(m, l2 + m->l3_len, sizeof(*th));
+	seq0 = rte_be_to_cpu_32(th->sent_seq);
+	flags = th->tcp_flags;
+	if (v4)
+		id0 = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)frame_at(m, l2, 20))->packet_id);
+	for (i = 0, off = hdr; i < n; i++, off += len) {
+		len = RTE_MIN(mss, m->pkt_len - off);
+		s = rte_pktmbuf_alloc(m->pool);
+		d = s != NULL ? (uint8_t *)rte_pktmbuf_append(s, (uint16_t)(hdr + len)) : NULL;
+		if (d == NULL) {
+			rte_pktmbuf_free(s);
+			rte_pktmbuf_free_bulk(out, i);
+			return -ENOMEM;
+		}
+		/* Headers, then this segment's payload (m may be a chain). */
+		p = rte_pktmbuf_read(m, 0, hdr, d);
+		if (p != d)
+			memcpy(d, p, hdr);
+		p = rte_pktmbuf_read(m, off, len, d + hdr);
+		if (p != d + hdr)
+			memcpy(d + hdr, p, len);
+		th = (struct rte_tcp_hdr *)(d + l2 + m->l3_len);
+		th->sent_seq = rte_cpu_to_be_32(seq0 + (off - hdr));
+		th->tcp_flags = flags & (uint8_t)~(i + 1 < n ? RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG : 0) &
+				(uint8_t)~(i > 0 ? RTE_TCP_CWR_FLAG : 0);
+		th->cksum = 0;
+		if (v4) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + l2);
+
+			ip->total_length = rte_cpu_to_be_16((uint16_t)(m->l3_len + m->l4_len + len));
+			ip->packet_id = rte_cpu_to_be_16((uint16_t)(id0 + i));
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		} else {
+			struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(d + l2);
+
+			ip->payload_len = rte_cpu_to_be_16((uint16_t)(m->l3_len + m->l4_len + len -
+								      sizeof(*ip)));
+			th->cksum = rte_ipv6_udptcp_cksum(ip, th);
+		}
+		s->port = m->port;
+		out[i] = s;
+	}
+	return (int)n;
 }

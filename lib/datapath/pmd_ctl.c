@@ -37,7 +37,7 @@ struct rte_rcu_qsbr *vsw_qsbr;
 struct rte_ring *vsw_dp_learn_ring;
 _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
 _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
-_Atomic uint8_t vsw_port_guest_csum[VSW_MAX_PORTS];
+_Atomic uint8_t vsw_port_guest_ol[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_dp_kick_sleepers;
 int vsw_dp_main_wake_fd = -1;
 _Atomic uint32_t vsw_pmd_sleep_max_us;
@@ -186,8 +186,14 @@ vsw_dp_set_vid(uint16_t slot, int32_t vid)
 
 		if (rte_vhost_get_negotiated_features(vid, &features) != 0)
 			features = 0;
-		atomic_store_explicit(&vsw_port_guest_csum[slot],
-				      (features >> VIRTIO_NET_F_GUEST_CSUM) & 1, memory_order_relaxed);
+		atomic_store_explicit(&vsw_port_guest_ol[slot],
+				      (uint8_t)(((features >> VIRTIO_NET_F_GUEST_CSUM) & 1 ?
+						 VSW_GUEST_CSUM : 0) |
+						((features >> VIRTIO_NET_F_GUEST_TSO4) & 1 ?
+						 VSW_GUEST_TSO4 : 0) |
+						((features >> VIRTIO_NET_F_GUEST_TSO6) & 1 ?
+						 VSW_GUEST_TSO6 : 0)),
+				      memory_order_relaxed);
 	}
 	old = atomic_exchange_explicit(&vsw_port_vid[slot], vid, memory_order_acq_rel);
 	if (old >= 0 && old != vid && vsw_qsbr != NULL)

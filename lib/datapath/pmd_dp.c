@@ -14,6 +14,7 @@
  *     counted (tx_full or port_down), never leaked.
  */
 #include <assert.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <poll.h>
@@ -167,8 +168,11 @@ drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw
 {
 	uint16_t i, k = 0;
 
+	const uint64_t tso = vsw_csum_partial | RTE_MBUF_F_TX_TCP_SEG;
+
 	for (i = 0; i < cnt; i++) {
-		if (bufs[i]->pkt_len > max_len) {
+		/* A TSO frame leaves whole to a guest that takes it, or in segments. */
+		if (bufs[i]->pkt_len > max_len && (bufs[i]->ol_flags & tso) != tso) {
 			*bytes -= bufs[i]->pkt_len;
 			rte_pktmbuf_free(bufs[i]);
 			oc->drops[VSW_DROP_MTU_EXCEEDED]++;
@@ -180,22 +184,34 @@ drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw
 }
 
 /*
- * Frames with a partial checksum (csum.c) leaving a port: a guest that
+ * Frames with a partial checksum (csum.c) leaving a port. A guest that
  * takes them gets them as they are (rte_vhost needs the L2 length as the
  * frame now is: VLAN tags may have come or gone); elsewhere the sum is
- * completed first. Cold: only bursts holding such frames come here.
+ * completed first. TSO frames go whole to a guest that takes them; the
+ * count of those that must be cut into segments is returned. Cold: only
+ * bursts holding such frames come here.
  */
-static __rte_noinline void
-csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, bool pass)
+static __rte_noinline uint16_t
+csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, uint8_t guest)
 {
 	struct rte_mbuf *m;
-	uint16_t i;
+	uint16_t i, cut = 0;
+	uint8_t need;
 
 	for (i = 0; i < cnt; i++) {
 		m = bufs[i];
 		if (!(m->ol_flags & vsw_csum_partial))
 			continue;
-		if (pass) {
+		if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+			need = VSW_GUEST_CSUM | ((m->ol_flags & RTE_MBUF_F_TX_IPV4) ? VSW_GUEST_TSO4 :
+						 VSW_GUEST_TSO6);
+			if ((guest & need) == need) {
+				m->l2_len = vsw_csum_l2_len(m);
+				oc->events[VSW_EV_TSO_PASSED]++;
+			} else {
+				cut++;
+			}
+		} else if (guest & VSW_GUEST_CSUM) {
 			m->l2_len = vsw_csum_l2_len(m);
 			oc->events[VSW_EV_CSUM_PASSED]++;
 		} else {
@@ -203,45 +219,17 @@ csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, bool pa
 			oc->events[VSW_EV_CSUM_FILLED]++;
 		}
 	}
+	return cut;
 }
 
-/* Send the frames queued for one port; what it refuses is freed and counted. */
+/* Hand checked frames to a port; what it refuses is freed and counted. */
 static inline void
-tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
-	     struct rte_mbuf **bufs, uint16_t cnt)
+tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+       struct rte_mbuf **bufs, uint16_t cnt, uint64_t bytes)
 {
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
-	const uint32_t max_len = conf->ports[slot].max_len;
 	uint16_t i, sent;
-	uint64_t bytes, ol;
-	bool over;
 
-	if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
-		rte_pktmbuf_free_bulk(bufs, cnt);
-		oc->drops[VSW_DROP_PORT_DOWN] += cnt;
-		return;
-	}
-	/*
-	 * One pass: bytes, whether any frame is too long for the port, and
-	 * whether any has a partial checksum.
-	 */
-	bytes = 0;
-	over = 0;
-	ol = 0;
-	for (i = 0; i < cnt; i++) {
-		bytes += bufs[i]->pkt_len;
-		over |= bufs[i]->pkt_len > max_len;
-		ol |= bufs[i]->ol_flags;
-	}
-	if (unlikely(over))
-		cnt = drop_oversize(bufs, cnt, max_len, oc, &bytes);
-	if (unlikely(ol & vsw_csum_partial))
-		csum_out(oc, bufs, cnt,
-			 conf->ports[slot].vhost &&
-			 atomic_load_explicit(&vsw_port_guest_csum[slot], memory_order_relaxed));
-	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
-		     VSW_CAPTURE_TX))
-		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
 	if (conf->ports[slot].vhost) {
 		/* rte_vhost copies into the guest's buffers; every mbuf is ours to free. */
 		int32_t vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
@@ -269,6 +257,113 @@ tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 	}
 	oc->tx_pkts += sent;
 	oc->tx_bytes += bytes;
+}
+
+/* Segments of a 64 KB TSO frame at an MSS of 536, and room for more. */
+#define GSO_MAX_SEGS (64 * 1024 / 536 + 2)
+#define GSO_OUT (GSO_MAX_SEGS + VSW_BURST)
+
+/* tx_out() in bursts of at most VSW_BURST. */
+static void
+tx_out_chunks(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+	      struct rte_mbuf **out, uint16_t k)
+{
+	uint16_t j, c, x;
+	uint64_t bytes;
+
+	for (j = 0; j < k; j = (uint16_t)(j + c)) {
+		c = RTE_MIN((uint16_t)(k - j), (uint16_t)VSW_BURST);
+		bytes = 0;
+		for (x = 0; x < c; x++)
+			bytes += out[j + x]->pkt_len;
+		tx_out(pmd, conf, slot, &out[j], c, bytes);
+	}
+}
+
+/*
+ * A burst holding TSO frames for a port that cannot take them: each is cut
+ * into segments (csum.c) that take its place, in order; the rest leave as
+ * they are. Cold.
+ */
+static __rte_noinline void
+tx_gso(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+       struct rte_mbuf **bufs, uint16_t cnt)
+{
+	const uint64_t tso = vsw_csum_partial | RTE_MBUF_F_TX_TCP_SEG;
+	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
+	struct rte_mbuf *out[GSO_OUT], *m;
+	uint16_t i, k = 0;
+	int r;
+
+	for (i = 0; i < cnt; i++) {
+		m = bufs[i];
+		if ((m->ol_flags & tso) != tso) {
+			out[k++] = m;
+		} else {
+			r = vsw_tso_segment(m, conf->ports[slot].max_len, &out[k],
+					    (uint16_t)(GSO_OUT - k));
+			rte_pktmbuf_free(m);
+			if (r < 0) {
+				/* Out of mbufs, or it cannot be cut to fit the port. */
+				oc->drops[r == -ENOMEM ? VSW_DROP_NO_MBUF :
+					  VSW_DROP_MTU_EXCEEDED]++;
+				continue;
+			}
+			oc->events[VSW_EV_TSO_CUT]++;
+			k = (uint16_t)(k + r);
+		}
+		/* Send before the next frame's segments might not fit. */
+		if (i + 1 < cnt && k > GSO_OUT - GSO_MAX_SEGS) {
+			tx_out_chunks(pmd, conf, slot, out, k);
+			k = 0;
+		}
+	}
+	tx_out_chunks(pmd, conf, slot, out, k);
+}
+
+/* Send the frames queued for one port; what it refuses is freed and counted. */
+static inline void
+tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+	     struct rte_mbuf **bufs, uint16_t cnt)
+{
+	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
+	const uint32_t max_len = conf->ports[slot].max_len;
+	uint16_t i, cut;
+	uint64_t bytes, ol;
+	bool over;
+
+	if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
+		rte_pktmbuf_free_bulk(bufs, cnt);
+		oc->drops[VSW_DROP_PORT_DOWN] += cnt;
+		return;
+	}
+	/*
+	 * One pass: bytes, whether any frame is too long for the port, and
+	 * whether any has a partial checksum.
+	 */
+	bytes = 0;
+	over = 0;
+	ol = 0;
+	for (i = 0; i < cnt; i++) {
+		bytes += bufs[i]->pkt_len;
+		over |= bufs[i]->pkt_len > max_len;
+		ol |= bufs[i]->ol_flags;
+	}
+	if (unlikely(over))
+		cnt = drop_oversize(bufs, cnt, max_len, oc, &bytes);
+	cut = 0;
+	if (unlikely(ol & vsw_csum_partial))
+		cut = csum_out(oc, bufs, cnt, conf->ports[slot].vhost ?
+			       atomic_load_explicit(&vsw_port_guest_ol[slot],
+						    memory_order_relaxed) : 0);
+	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
+		     VSW_CAPTURE_TX))
+		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
+	if (unlikely(cut != 0)) {
+		tx_gso(pmd, conf, slot, bufs, cnt);
+		return;
+	}
+	tx_out(pmd, conf, slot, bufs, cnt, bytes);
 }
 
 /* Send the frames queued for one port. */

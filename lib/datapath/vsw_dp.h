@@ -238,11 +238,15 @@ extern _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
 extern _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
 
 /**
- * Whether the guest on each vhost-user port slot takes frames with a
- * partial TCP/UDP checksum (it negotiated VIRTIO_NET_F_GUEST_CSUM). Set
- * with the device id by vsw_dp_set_vid().
+ * What the guest on each vhost-user port slot takes (VSW_GUEST_*): frames
+ * with a partial TCP/UDP checksum (it negotiated VIRTIO_NET_F_GUEST_CSUM),
+ * TCP segmentation offload frames (VIRTIO_NET_F_GUEST_TSO4/6). Set with
+ * the device id by vsw_dp_set_vid().
  */
-extern _Atomic uint8_t vsw_port_guest_csum[VSW_MAX_PORTS];
+extern _Atomic uint8_t vsw_port_guest_ol[VSW_MAX_PORTS];
+#define VSW_GUEST_CSUM 1
+#define VSW_GUEST_TSO4 2
+#define VSW_GUEST_TSO6 4
 
 /**
  * Partial checksums (csum.c): the mbuf dynamic flag that marks a frame
@@ -260,6 +264,14 @@ int vsw_csum_init(void);
 void vsw_csum_defer(struct rte_mbuf *m);
 /** Complete a partial sum in place and clear the marks. */
 void vsw_csum_fill(struct rte_mbuf *m);
+/**
+ * Cut a TSO frame (vsw_csum_defer() marked it TX_TCP_SEG) into complete
+ * TCP segments of at most max_len bytes each, new mbufs from m's pool, in
+ * out[] (m is left as it is). Returns how many, or -EINVAL (not a frame
+ * it can cut), -ENOSPC (more than n_out), -ENOMEM.
+ */
+int vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out,
+		    uint16_t n_out);
 /** Length of the frame's Ethernet header with its VLAN tags. */
 uint32_t vsw_csum_l2_len(const struct rte_mbuf *m);
 

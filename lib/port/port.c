@@ -19,6 +19,8 @@
 #include "vsw_util.h"
 #include "vsw_port.h"
 
+bool vsw_port_vhost_tso;
+
 RTE_LOG_REGISTER_DEFAULT(vsw_port_logtype, INFO);
 #define RTE_LOGTYPE_VSW_PORT vsw_port_logtype
 #define PORT_LOG(l, fmt, ...) RTE_LOG(l, VSW_PORT, fmt "\n", ##__VA_ARGS__)
@@ -244,9 +246,9 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 		ret = vhost_precheck(p, err, len);
 		if (ret < 0)
 			goto out;
-		snprintf(devargs, sizeof(devargs), "net_vhost_vsw%u,iface=%s,queues=%u,client=%d",
+		snprintf(devargs, sizeof(devargs), "net_vhost_vsw%u,iface=%s,queues=%u,client=%d,tso=%d",
 			 p->slot, p->conf.path, RTE_MAX(p->conf.n_rxq, n_txq),
-			 p->conf.type == VSW_PORT_VHOST_CLIENT);
+			 p->conf.type == VSW_PORT_VHOST_CLIENT, vsw_port_vhost_tso);
 	}
 	comma = strchr(devargs, ',');
 	snprintf(devname, sizeof(devname), "%.*s",

@@ -72,6 +72,13 @@ struct vsw_port {
 	uint32_t qos_gen;		/**< Bumped when its policer/storm settings change. */
 };
 
+/**
+ * vhost-user ports offer TCP segmentation offload to guests
+ * (VIRTIO_NET_F_HOST_TSO4/6, net_vhost's tso=1): vswd --tso. Read when a
+ * port opens.
+ */
+extern bool vsw_port_vhost_tso;
+
 /** Pool for a NUMA socket, provided by the daemon. */
 typedef struct rte_mempool *(*vsw_pool_for_socket_t)(int socket);
 

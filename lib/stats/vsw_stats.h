@@ -49,7 +49,11 @@
 	_(CSUM_PASSED, csum_passed, "frames sent with a partial TCP/UDP checksum for the " \
 	  "receiving guest to complete (it negotiated VIRTIO_NET_F_GUEST_CSUM)") \
 	_(CSUM_FILLED, csum_filled, "partial TCP/UDP checksums (from guests that offload " \
-	  "them) completed by vsw before sending, because this port cannot take them")
+	  "them) completed by vsw before sending, because this port cannot take them") \
+	_(TSO_PASSED, tso_passed, "TCP segmentation offload frames sent whole to a guest " \
+	  "that takes them (VIRTIO_NET_F_GUEST_TSO4/6)") \
+	_(TSO_CUT, tso_cut, "TCP segmentation offload frames vsw cut into segments in " \
+	  "software for this port")
 
 enum vsw_port_event {
 #define VSW_EVENT_ENUM(id, name, help) VSW_EV_##id,

@@ -45,10 +45,14 @@ def ping_all(src, dst, count=3, tries=15):
 
 
 @pytest.mark.timeout(240)
-def test_two_guests_ping_and_iperf3(vswd_factory, guests, tmp_path):
+@pytest.mark.parametrize("tso", [False, True], ids=["default", "tso"])
+def test_two_guests_ping_and_iperf3(vswd_factory, guests, tmp_path, tso):
+    """With --tso the guests negotiate VIRTIO_NET_F_HOST_TSO4 and send
+    TCP frames of up to 64 KB, which vsw passes whole to the other guest
+    (it negotiated GUEST_TSO4)."""
     guestlib.assert_qemu()
     print(guestlib.accel_note())
-    d = vswd_factory(extra=["--pmd-sleep-max", "100"])
+    d = vswd_factory(extra=["--pmd-sleep-max", "100"] + (["--tso"] if tso else []))
     d.ctl("add-port", "br0", "vm1", "type=vhost-user")
     sock2 = str(tmp_path / "vm2.sock")
     d.ctl("add-port", "br0", "vm2", "type=vhost-user-client", "path=" + sock2)
@@ -74,16 +78,21 @@ def test_two_guests_ping_and_iperf3(vswd_factory, guests, tmp_path):
     # Both guests offload TCP checksums (VIRTIO_NET_F_CSUM and _GUEST_CSUM):
     # vsw passes the partial sums from one to the other and sums nothing.
     passed = s1["vm1"]["csum_passed"] - s0["vm1"]["csum_passed"]
-    assert passed > 1000, (s0["vm1"], s1["vm1"])
-    assert s1["vm1"]["csum_filled"] == 0 and s1["vm2"]["csum_filled"] == 0, s1
+    tso_passed = s1["vm1"]["tso_passed"] - s0["vm1"]["tso_passed"]
+    if tso:
+        assert tso_passed > 100, (s0["vm1"], s1["vm1"])
+    else:
+        assert passed > 1000 and tso_passed == 0, (s0["vm1"], s1["vm1"])
+    for p in ("vm1", "vm2"):
+        assert s1[p]["csum_filled"] == 0 and s1[p]["tso_cut"] == 0, s1
     # Between pings the PMD slept until the kernel's virtio_net kicked: the
     # back-off waits on kick eventfds (only vhost-user queues), never on a timer.
     pmd = d.ctl("pmd-stats")[0]
     assert pmd["kick_sleeps"] > 0 and pmd["sleeps"] == 0, pmd
     print("boot %.1f/%.1f s, rtt %.2f ms, TCP %.3f Gbit/s (%s), %d kick sleeps, "
-          "%d partial checksums passed"
+          "%d partial checksums and %d TSO frames passed"
           % (g1.boot_s, g2.boot_s, rtt, tcp["bits_per_second"] / 1e9, guestlib.accel(),
-             pmd["kick_sleeps"], passed))
+             pmd["kick_sleeps"], passed, tso_passed))
     g1.stop()
     g2.stop()
     d.assert_mbufs(base, timeout=10, what="after the guests stopped")

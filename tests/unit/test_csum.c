@@ -7,6 +7,7 @@
  * frame: IPv4 and IPv6, TCP and UDP, a tag pushed in between, Ethernet
  * padding, a header split across two mbufs.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,11 +191,15 @@ tag_pushed_between(void **state)
 	uint32_t len = build(f, false, true, 64), off = sums(f, false, true, &full, &partial);
 	struct rte_mbuf *m = mk(f, len);
 	uint8_t *d;
+	int i;
 
 	(void)state;
 	vsw_csum_defer(m);
-	d = (uint8_t *)rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
-	memmove(d, d + RTE_VLAN_HLEN, 12);
+	if (rte_pktmbuf_prepend(m, RTE_VLAN_HLEN) == NULL)
+		fail();
+	d = rte_pktmbuf_mtod(m, uint8_t *);
+	for (i = 0; i < 2 * RTE_ETHER_ADDR_LEN; i++)
+		d[i] = d[i + RTE_VLAN_HLEN];
 	d[12] = 0x81;	/* 802.1Q, VLAN 10 */
 	d[13] = 0x00;
 	d[14] = 0x00;
@@ -261,6 +266,120 @@ other_protocols_unmarked(void **state)
 	rte_pktmbuf_free(m);
 }
 
+
+/* A frame as a chain of mbufs of at most seg bytes each. */
+static struct rte_mbuf *
+mk_chain(const uint8_t *f, uint32_t len, uint32_t seg)
+{
+	struct rte_mbuf *m = NULL, *t;
+	uint32_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = RTE_MIN(seg, len - off);
+		t = rte_pktmbuf_alloc(pool);
+		assert_non_null(t);
+		memcpy(rte_pktmbuf_append(t, (uint16_t)n), f + off, n);
+		if (m == NULL)
+			m = t;
+		else
+			assert_int_equal(rte_pktmbuf_chain(m, t), 0);
+	}
+	return m;
+}
+
+/*
+ * A TSO frame (rte_vhost: LRO with the guest's segment size) of 5000
+ * payload bytes, cut for an output of max_len: every segment is a valid
+ * TCP segment of its own, in sequence, the payload comes back whole, and
+ * FIN/PSH are on the last one only.
+ */
+static void
+tso_cut(bool v6, uint16_t segsz, uint32_t max_len, uint32_t want_mss)
+{
+	static uint8_t f[6000];
+	uint8_t got[6000];
+	uint32_t l3 = v6 ? 40 : 20, hdr = RTE_ETHER_HDR_LEN + l3 + 20, len, off = 0, seq;
+	struct rte_mbuf *m, *out[16];
+	struct rte_tcp_hdr *th;
+	uint16_t full, partial;
+	int n, i;
+
+	len = build(f, v6, true, 5000);
+	((struct rte_tcp_hdr *)(f + RTE_ETHER_HDR_LEN + l3))->tcp_flags =
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG;
+	sums(f, v6, true, &full, &partial);
+	m = mk_chain(f, len, 1500);
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_LRO;
+	m->tso_segsz = segsz;
+	vsw_csum_defer(m);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_int_equal(m->l4_len, 20);
+	n = vsw_tso_segment(m, max_len, out, RTE_DIM(out));
+	assert_int_equal(n, (5000 + want_mss - 1) / want_mss);
+	for (i = 0; i < n; i++) {
+		uint8_t *d = rte_pktmbuf_mtod(out[i], uint8_t *);
+		uint32_t plen = out[i]->pkt_len - hdr;
+
+		assert_int_equal(out[i]->nb_segs, 1);
+		assert_true(out[i]->pkt_len <= max_len);
+		assert_int_equal(plen, RTE_MIN(want_mss, 5000 - off));
+		th = (struct rte_tcp_hdr *)(d + RTE_ETHER_HDR_LEN + l3);
+		seq = rte_be_to_cpu_32(th->sent_seq);
+		assert_int_equal(seq, 0x01020304 + off);
+		assert_int_equal(th->tcp_flags & (RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG),
+				 i + 1 == n ? RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG : 0);
+		if (v6) {
+			struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(d + RTE_ETHER_HDR_LEN);
+
+			assert_int_equal(rte_be_to_cpu_16(ip->payload_len), 20 + plen);
+			assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, th), 0);
+		} else {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
+
+			assert_int_equal(rte_be_to_cpu_16(ip->total_length), 40 + plen);
+			assert_int_equal(rte_ipv4_cksum(ip), 0);
+			assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, th), 0);
+		}
+		memcpy(got + off, d + hdr, plen);
+		off += plen;
+		rte_pktmbuf_free(out[i]);
+	}
+	assert_int_equal(off, 5000);
+	assert_memory_equal(got, f + hdr, 5000);
+	rte_pktmbuf_free(m);
+}
+
+static void
+tso_cut_v4(void **state)
+{
+	(void)state;
+	tso_cut(false, 1448, 1514, 1448);
+}
+
+/* The output's frame length is below the guest's segment size. */
+static void
+tso_cut_v6_small_port(void **state)
+{
+	(void)state;
+	tso_cut(true, 1440, 1000, 1000 - 74);
+}
+
+/* Too many segments for the room given: refused, nothing allocated. */
+static void
+tso_cut_no_room(void **state)
+{
+	static uint8_t f[6000];
+	uint32_t len = build(f, false, true, 5000);
+	struct rte_mbuf *m = mk_chain(f, len, 1500), *out[2];
+
+	(void)state;
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_LRO;
+	m->tso_segsz = 1000;
+	vsw_csum_defer(m);
+	assert_int_equal(vsw_tso_segment(m, 1514, out, RTE_DIM(out)), -ENOSPC);
+	rte_pktmbuf_free(m);
+}
+
 static int
 setup(void **state)
 {
@@ -271,7 +390,7 @@ setup(void **state)
 		print_error("vsw_csum_init: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	pool = rte_pktmbuf_pool_create("csum", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	pool = rte_pktmbuf_pool_create("csum", 127, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());
 	if (pool == NULL) {
 		print_error("pool: %s\n", rte_strerror(rte_errno));
@@ -302,6 +421,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(padding_not_summed),
 		cmocka_unit_test(field_in_second_segment),
 		cmocka_unit_test(other_protocols_unmarked),
+		cmocka_unit_test(tso_cut_v4),
+		cmocka_unit_test(tso_cut_v6_small_port),
+		cmocka_unit_test(tso_cut_no_room),
 	};
 
 	if (argc > 1)
