@@ -173,22 +173,41 @@ vsw_csum_defer(struct rte_mbuf *m)
 }
 
 /*
+ * TCP checksum of one IPv6 segment: the pseudo-header is built here, with
+ * TCP as the next header and the segment's own L4 length, because the IPv6
+ * header's next header and payload length also cover extension headers.
+ */
+static uint16_t
+tcp6_cksum(const struct rte_ipv6_hdr *ip, const struct rte_tcp_hdr *th, uint32_t l4)
+{
+	const rte_be32_t ph[2] = { rte_cpu_to_be_32(l4), rte_cpu_to_be_32(IPPROTO_TCP) };
+	uint32_t sum;
+
+	sum = __rte_raw_cksum(ip->src_addr, sizeof(ip->src_addr) + sizeof(ip->dst_addr), 0);
+	sum = __rte_raw_cksum(ph, sizeof(ph), sum);
+	sum = __rte_raw_cksum(th, l4, sum);
+	return (uint16_t)~__rte_raw_cksum_reduce(sum);
+}
+
+/*
  * TCP segmentation in software (cold): for a TSO frame from a guest that
  * goes to an output that cannot take it. Each segment is one new mbuf from
  * m's pool holding a copy of the headers and its slice of the payload,
  * with the IP length (and IPv4 id and header checksum), the TCP sequence
  * number and flags (FIN and PSH on the last segment only, CWR on the first
- * only) and a complete TCP checksum.
+ * only) and a complete TCP checksum. It resumes at *pos (payload bytes
+ * already cut), so any segment size works with a small out[].
  */
 int
-vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out, uint16_t n_out)
+vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, uint32_t *pos, struct rte_mbuf **out,
+		uint16_t n_out)
 {
 	const bool v4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
 	const uint32_t l2 = vsw_csum_l2_len(m), hdr = l2 + m->l3_len + m->l4_len;
 	/* A segment must fit the output's frame length and one mbuf. */
 	const uint32_t cap = RTE_MIN(max_len, (uint32_t)rte_pktmbuf_data_room_size(m->pool) -
 				     RTE_PKTMBUF_HEADROOM);
-	uint32_t mss, off, len, n, i, seq0;
+	uint32_t mss, off, len, i, seq0;
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *s;
 	const void *p;
@@ -197,18 +216,19 @@ vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out, uin
 
 	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) || m->l4_len < sizeof(*th) ||
 	    hdr >= m->pkt_len || hdr >= cap || m->tso_segsz == 0 ||
-	    frame_at(m, l2, m->l3_len + m->l4_len) == NULL)
+	    frame_at(m, l2, m->l3_len + m->l4_len) == NULL || *pos > m->pkt_len - hdr)
 		return -EINVAL;
-	mss = RTE_MIN((uint32_t)m->tso_segsz, cap - hdr);
-	n = (m->pkt_len - hdr + mss - 1) / mss;
-	if (n > n_out)
+	if (*pos == m->pkt_len - hdr)
+		return 0;
+	if (n_out == 0)
 		return -ENOSPC;
+	mss = RTE_MIN((uint32_t)m->tso_segsz, cap - hdr);
 	th = (struct rte_tcp_hdr *)frame_at(m, l2 + m->l3_len, sizeof(*th));
 	seq0 = rte_be_to_cpu_32(th->sent_seq);
 	flags = th->tcp_flags;
 	if (v4)
 		id0 = rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)frame_at(m, l2, 20))->packet_id);
-	for (i = 0, off = hdr; i < n; i++, off += len) {
+	for (i = 0, off = hdr + *pos; i < n_out && off < m->pkt_len; i++, off += len) {
 		len = RTE_MIN(mss, m->pkt_len - off);
 		s = rte_pktmbuf_alloc(m->pool);
 		d = s != NULL ? (uint8_t *)rte_pktmbuf_append(s, (uint16_t)(hdr + len)) : NULL;
@@ -226,14 +246,17 @@ vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out, uin
 			memcpy(d + hdr, p, len);
 		th = (struct rte_tcp_hdr *)(d + l2 + m->l3_len);
 		th->sent_seq = rte_cpu_to_be_32(seq0 + (off - hdr));
-		th->tcp_flags = flags & (uint8_t)~(i + 1 < n ? RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG : 0) &
-				(uint8_t)~(i > 0 ? RTE_TCP_CWR_FLAG : 0);
+		th->tcp_flags = flags &
+				(uint8_t)~(off + len < m->pkt_len ? RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG
+					   : 0) &
+				(uint8_t)~(off > hdr ? RTE_TCP_CWR_FLAG : 0);
 		th->cksum = 0;
 		if (v4) {
 			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + l2);
 
 			ip->total_length = rte_cpu_to_be_16((uint16_t)(m->l3_len + m->l4_len + len));
-			ip->packet_id = rte_cpu_to_be_16((uint16_t)(id0 + i));
+			/* Every segment before the last is mss long. */
+			ip->packet_id = rte_cpu_to_be_16((uint16_t)(id0 + (off - hdr) / mss));
 			ip->hdr_checksum = 0;
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 			th->cksum = rte_ipv4_udptcp_cksum(ip, th);
@@ -242,10 +265,11 @@ vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out, uin
 
 			ip->payload_len = rte_cpu_to_be_16((uint16_t)(m->l3_len + m->l4_len + len -
 								      sizeof(*ip)));
-			th->cksum = rte_ipv6_udptcp_cksum(ip, th);
+			th->cksum = tcp6_cksum(ip, th, m->l4_len + len);
 		}
 		s->port = m->port;
 		out[i] = s;
 	}
-	return (int)n;
+	*pos = off - hdr;
+	return (int)i;
 }

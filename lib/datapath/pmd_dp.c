@@ -183,6 +183,16 @@ drop_oversize(struct rte_mbuf **bufs, uint16_t cnt, uint32_t max_len, struct vsw
 	return k;
 }
 
+/* True when guest (VSW_GUEST_* bits) takes TSO frame m whole. */
+static inline bool
+tso_passes(const struct rte_mbuf *m, uint8_t guest)
+{
+	const uint8_t need = VSW_GUEST_CSUM | ((m->ol_flags & RTE_MBUF_F_TX_IPV4) ?
+					       VSW_GUEST_TSO4 : VSW_GUEST_TSO6);
+
+	return (guest & need) == need;
+}
+
 /*
  * Frames with a partial checksum (csum.c) leaving a port. A guest that
  * takes them gets them as they are (rte_vhost needs the L2 length as the
@@ -196,16 +206,13 @@ csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, uint8_t
 {
 	struct rte_mbuf *m;
 	uint16_t i, cut = 0;
-	uint8_t need;
 
 	for (i = 0; i < cnt; i++) {
 		m = bufs[i];
 		if (!(m->ol_flags & vsw_csum_partial))
 			continue;
 		if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
-			need = VSW_GUEST_CSUM | ((m->ol_flags & RTE_MBUF_F_TX_IPV4) ? VSW_GUEST_TSO4 :
-						 VSW_GUEST_TSO6);
-			if ((guest & need) == need) {
+			if (tso_passes(m, guest)) {
 				m->l2_len = vsw_csum_l2_len(m);
 				oc->events[VSW_EV_TSO_PASSED]++;
 			} else {
@@ -222,9 +229,12 @@ csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, uint8_t
 	return cut;
 }
 
-/* Hand checked frames to a port; what it refuses is freed and counted. */
+/*
+ * Hand checked frames to a port; what it refuses is freed and counted.
+ * vid: the guest's id for a vhost-user port, read once per burst.
+ */
 static inline void
-tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32_t vid,
        struct rte_mbuf **bufs, uint16_t cnt, uint64_t bytes)
 {
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
@@ -232,8 +242,6 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 
 	if (conf->ports[slot].vhost) {
 		/* rte_vhost copies into the guest's buffers; every mbuf is ours to free. */
-		int32_t vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
-
 		if (unlikely(vid < 0)) {
 			rte_pktmbuf_free_bulk(bufs, cnt);
 			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
@@ -259,13 +267,12 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 	oc->tx_bytes += bytes;
 }
 
-/* Segments of a 64 KB TSO frame at an MSS of 536, and room for more. */
-#define GSO_MAX_SEGS (64 * 1024 / 536 + 2)
-#define GSO_OUT (GSO_MAX_SEGS + VSW_BURST)
+/* Room for a burst of segments; a frame with more is cut in several calls. */
+#define GSO_OUT (2 * VSW_BURST)
 
-/* tx_out() in bursts of at most VSW_BURST. */
+/* tx_out() of out[0..k) in bursts of at most VSW_BURST. */
 static void
-tx_out_chunks(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
+tx_out_chunks(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32_t vid,
 	      struct rte_mbuf **out, uint16_t k)
 {
 	uint16_t j, c, x;
@@ -276,49 +283,54 @@ tx_out_chunks(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot
 		bytes = 0;
 		for (x = 0; x < c; x++)
 			bytes += out[j + x]->pkt_len;
-		tx_out(pmd, conf, slot, &out[j], c, bytes);
+		tx_out(pmd, conf, slot, vid, &out[j], c, bytes);
 	}
 }
 
 /*
  * A burst holding TSO frames for a port that cannot take them: each is cut
  * into segments (csum.c) that take its place, in order; the rest leave as
- * they are. Cold.
+ * they are. tx counts the segments (with their copied headers). Cold.
  */
 static __rte_noinline void
-tx_gso(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
-       struct rte_mbuf **bufs, uint16_t cnt)
+tx_gso(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32_t vid,
+       uint8_t guest, struct rte_mbuf **bufs, uint16_t cnt)
 {
 	const uint64_t tso = vsw_csum_partial | RTE_MBUF_F_TX_TCP_SEG;
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
 	struct rte_mbuf *out[GSO_OUT], *m;
 	uint16_t i, k = 0;
+	uint32_t pos;
 	int r;
 
 	for (i = 0; i < cnt; i++) {
 		m = bufs[i];
-		if ((m->ol_flags & tso) != tso) {
-			out[k++] = m;
-		} else {
-			r = vsw_tso_segment(m, conf->ports[slot].max_len, &out[k],
-					    (uint16_t)(GSO_OUT - k));
-			rte_pktmbuf_free(m);
-			if (r < 0) {
-				/* Out of mbufs, or it cannot be cut to fit the port. */
-				oc->drops[r == -ENOMEM ? VSW_DROP_NO_MBUF :
-					  VSW_DROP_MTU_EXCEEDED]++;
-				continue;
+		if ((m->ol_flags & tso) != tso || tso_passes(m, guest)) {
+			if (k == GSO_OUT) {
+				tx_out_chunks(pmd, conf, slot, vid, out, k);
+				k = 0;
 			}
+			out[k++] = m;
+			continue;
+		}
+		pos = 0;
+		do {
+			if (k == GSO_OUT) {
+				tx_out_chunks(pmd, conf, slot, vid, out, k);
+				k = 0;
+			}
+			r = vsw_tso_segment(m, conf->ports[slot].max_len, &pos, &out[k],
+					    (uint16_t)(GSO_OUT - k));
+			if (r > 0)
+				k = (uint16_t)(k + r);
+		} while (r > 0);
+		rte_pktmbuf_free(m);
+		if (r < 0)	/* Out of mbufs, or it cannot be cut to fit the port. */
+			oc->drops[r == -ENOMEM ? VSW_DROP_NO_MBUF : VSW_DROP_MTU_EXCEEDED]++;
+		else
 			oc->events[VSW_EV_TSO_CUT]++;
-			k = (uint16_t)(k + r);
-		}
-		/* Send before the next frame's segments might not fit. */
-		if (i + 1 < cnt && k > GSO_OUT - GSO_MAX_SEGS) {
-			tx_out_chunks(pmd, conf, slot, out, k);
-			k = 0;
-		}
 	}
-	tx_out_chunks(pmd, conf, slot, out, k);
+	tx_out_chunks(pmd, conf, slot, vid, out, k);
 }
 
 /* Send the frames queued for one port; what it refuses is freed and counted. */
@@ -330,12 +342,23 @@ tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 	const uint32_t max_len = conf->ports[slot].max_len;
 	uint16_t i, cut;
 	uint64_t bytes, ol;
+	uint8_t guest = 0;
+	int32_t vid = -1;
 	bool over;
 
 	if (unlikely(atomic_load_explicit(&vsw_port_up[slot], memory_order_relaxed) == 0)) {
 		rte_pktmbuf_free_bulk(bufs, cnt);
 		oc->drops[VSW_DROP_PORT_DOWN] += cnt;
 		return;
+	}
+	/* The id first: its guest's features were stored before it (pmd_ctl.c). */
+	if (conf->ports[slot].vhost) {
+		vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_acquire);
+		if (unlikely(vid < 0)) {
+			rte_pktmbuf_free_bulk(bufs, cnt);
+			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
+			return;
+		}
 	}
 	/*
 	 * One pass: bytes, whether any frame is too long for the port, and
@@ -352,18 +375,20 @@ tx_send_bufs(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot,
 	if (unlikely(over))
 		cnt = drop_oversize(bufs, cnt, max_len, oc, &bytes);
 	cut = 0;
-	if (unlikely(ol & vsw_csum_partial))
-		cut = csum_out(oc, bufs, cnt, conf->ports[slot].vhost ?
-			       atomic_load_explicit(&vsw_port_guest_ol[slot],
-						    memory_order_relaxed) : 0);
+	if (unlikely(ol & vsw_csum_partial)) {
+		if (vid >= 0)
+			guest = atomic_load_explicit(&vsw_port_guest_ol[slot],
+						     memory_order_relaxed);
+		cut = csum_out(oc, bufs, cnt, guest);
+	}
 	if (unlikely(atomic_load_explicit(&vsw_capture_flags[slot], memory_order_relaxed) &
 		     VSW_CAPTURE_TX))
 		capture(pmd, slot, VSW_CAPTURE_TX, bufs, cnt);
 	if (unlikely(cut != 0)) {
-		tx_gso(pmd, conf, slot, bufs, cnt);
+		tx_gso(pmd, conf, slot, vid, guest, bufs, cnt);
 		return;
 	}
-	tx_out(pmd, conf, slot, bufs, cnt, bytes);
+	tx_out(pmd, conf, slot, vid, bufs, cnt, bytes);
 }
 
 /* Send the frames queued for one port. */
@@ -481,24 +506,37 @@ vlan_push_inplace(struct rte_mbuf *m, uint16_t vid)
 }
 
 /*
- * The other form of a shared frame, without copying the payload: a new
- * mbuf holding the addresses (and the tag when pushing), chained to an
- * indirect clone of m that starts after m's addresses (and tag when
- * popping). m keeps its reference; NULL when out of mbufs.
+ * The other form of a shared frame, without copying the payload (see
+ * vsw_dp.h). The head holds the addresses and the tag when pushing; for
+ * a frame with a partial sum also the rest of its headers up to the end
+ * of the L4 header, so that each form's checksum field (and TSO headers)
+ * is its own and both stay partial.
  */
-static struct rte_mbuf *
-vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
+struct rte_mbuf *
+vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 {
+	const uint64_t ol = RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
+			    RTE_MBUF_F_TX_IPV6 | vsw_csum_partial;
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	/* m's bytes [from, keep) follow the addresses (and tag) in the head. */
+	const uint32_t from = push ? ETH_ADDRS_LEN : ETH_ADDRS_LEN + RTE_VLAN_HLEN;
+	uint32_t keep = from;
+	bool partial = false;
 	struct rte_mbuf *h, *c;
 	uint8_t *hd;
 
-	/*
-	 * The two forms share the payload but not the flags: a partial sum
-	 * is completed first, for both (csum.c).
-	 */
-	if (unlikely(m->ol_flags & vsw_csum_partial))
-		vsw_csum_fill(m);
+	if (unlikely(m->ol_flags & vsw_csum_partial)) {
+		uint32_t l4 = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ? m->l4_len :
+			      (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM ?
+			      sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr);
+		uint32_t hdr = vsw_csum_l2_len(m) + m->l3_len + l4;
+
+		partial = hdr > from && hdr <= m->data_len && hdr <= 256;
+		if (partial)
+			keep = hdr;
+		else
+			vsw_csum_fill(m);	/* Headers not in the first segment. */
+	}
 	h = rte_pktmbuf_alloc(m->pool);
 	if (unlikely(h == NULL))
 		return NULL;
@@ -507,16 +545,23 @@ vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 		rte_pktmbuf_free(h);
 		return NULL;
 	}
-	hd = (uint8_t *)rte_pktmbuf_append(h, push ? ETH_ADDRS_LEN + RTE_VLAN_HLEN :
-					   ETH_ADDRS_LEN);
+	hd = (uint8_t *)rte_pktmbuf_append(h, (uint16_t)(ETH_ADDRS_LEN +
+							  (push ? RTE_VLAN_HLEN : 0) + keep - from));
 	memcpy(hd, d, ETH_ADDRS_LEN);
+	hd += ETH_ADDRS_LEN;
 	if (push) {
-		hd[12] = 0x81;
-		hd[13] = 0x00;
-		hd[14] = (uint8_t)(vid >> 8);
-		hd[15] = (uint8_t)vid;
+		hd[0] = 0x81;
+		hd[1] = 0x00;
+		hd[2] = (uint8_t)(vid >> 8);
+		hd[3] = (uint8_t)vid;
+		hd += RTE_VLAN_HLEN;
 	}
-	rte_pktmbuf_adj(c, push ? ETH_ADDRS_LEN : ETH_ADDRS_LEN + RTE_VLAN_HLEN);
+	memcpy(hd, d + from, keep - from);
+	if (partial) {
+		h->ol_flags |= m->ol_flags & ol;
+		h->tx_offload = m->tx_offload;
+	}
+	rte_pktmbuf_adj(c, (uint16_t)keep);
 	if (unlikely(rte_pktmbuf_chain(h, c) != 0)) {
 		rte_pktmbuf_free(c);
 		rte_pktmbuf_free(h);
@@ -527,7 +572,7 @@ vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 
 /*
  * Give m the other form (tagged <-> untagged) for all its remaining users:
- * in place when nothing else holds it, else through vlan_copy() (m's
+ * in place when nothing else holds it, else through vsw_dp_vlan_copy() (m's
  * reference passes to the copy). NULL when out of mbufs (m untouched).
  */
 static inline struct rte_mbuf *
@@ -543,7 +588,7 @@ vlan_convert(struct rte_mbuf *m, bool push, uint16_t vid)
 			vlan_pop_inplace(m);
 		return m;
 	}
-	h = vlan_copy(m, push, vid);
+	h = vsw_dp_vlan_copy(m, push, vid);
 	if (h != NULL)
 		rte_pktmbuf_free(m);
 	return h;
@@ -602,7 +647,7 @@ flood_feat(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, const struct vsw
 			}
 			m = NULL;
 		} else {
-			m2 = vlan_copy(m, !tagged, vid);
+			m2 = vsw_dp_vlan_copy(m, !tagged, vid);
 			if (m2 == NULL) {
 				ic->drops[VSW_DROP_NO_MBUF]++;
 				n_other = 0;

@@ -267,11 +267,22 @@ void vsw_csum_fill(struct rte_mbuf *m);
 /**
  * Cut a TSO frame (vsw_csum_defer() marked it TX_TCP_SEG) into complete
  * TCP segments of at most max_len bytes each, new mbufs from m's pool, in
- * out[] (m is left as it is). Returns how many, or -EINVAL (not a frame
- * it can cut), -ENOSPC (more than n_out), -ENOMEM.
+ * out[] (m is left as it is). *pos is how many payload bytes were cut
+ * already (0 on the first call); it makes at most n_out segments from
+ * there and moves *pos past them. Returns how many, 0 once all are made,
+ * or -EINVAL (not a frame it can cut), -ENOSPC (n_out is 0), -ENOMEM
+ * (nothing of this call is kept).
  */
-int vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, struct rte_mbuf **out,
+int vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, uint32_t *pos, struct rte_mbuf **out,
 		    uint16_t n_out);
+/**
+ * The other VLAN form of a shared frame (push a tag of vid, or pop the
+ * outer one), sharing m's payload: a new head mbuf with a private copy of
+ * the headers, chained to an indirect clone of the rest. A partial sum or
+ * TSO frame keeps its marks, with its L2-L4 headers in the head. m keeps
+ * its reference; NULL when out of mbufs. Cold.
+ */
+struct rte_mbuf *vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid);
 /** Length of the frame's Ethernet header with its VLAN tags. */
 uint32_t vsw_csum_l2_len(const struct rte_mbuf *m);
 

@@ -5,7 +5,9 @@
  * RX_L4_CKSUM_NONE) is marked by vsw_csum_defer() and completed by
  * vsw_csum_fill() to exactly the checksum DPDK computes over the whole
  * frame: IPv4 and IPv6, TCP and UDP, a tag pushed in between, Ethernet
- * padding, a header split across two mbufs.
+ * padding, a header split across two mbufs; TSO frames cut into segments
+ * (IPv4, IPv6 with an extension header, any segment size); both VLAN forms
+ * of a shared partial or TSO frame.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -287,56 +289,108 @@ mk_chain(const uint8_t *f, uint32_t len, uint32_t seg)
 	return m;
 }
 
-/*
- * A TSO frame (rte_vhost: LRO with the guest's segment size) of 5000
- * payload bytes, cut for an output of max_len: every segment is a valid
- * TCP segment of its own, in sequence, the payload comes back whole, and
- * FIN/PSH are on the last one only.
- */
-static void
-tso_cut(bool v6, uint16_t segsz, uint32_t max_len, uint32_t want_mss)
+/* Insert an 8-byte hop-by-hop options header after the IPv6 header. */
+static uint32_t
+add_hbh(uint8_t *f, uint32_t len)
 {
-	static uint8_t f[6000];
-	uint8_t got[6000];
-	uint32_t l3 = v6 ? 40 : 20, hdr = RTE_ETHER_HDR_LEN + l3 + 20, len, off = 0, seq;
-	struct rte_mbuf *m, *out[16];
-	struct rte_tcp_hdr *th;
-	uint16_t full, partial;
-	int n, i;
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(f + RTE_ETHER_HDR_LEN);
+	uint8_t *x = f + RTE_ETHER_HDR_LEN + sizeof(*ip);
+	static const uint8_t hbh[8] = { IPPROTO_TCP, 0, 1, 4, 0, 0, 0, 0 };	/* PadN */
 
-	len = build(f, v6, true, 5000);
-	((struct rte_tcp_hdr *)(f + RTE_ETHER_HDR_LEN + l3))->tcp_flags =
-		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG;
-	sums(f, v6, true, &full, &partial);
-	m = mk_chain(f, len, 1500);
+	memmove(x + sizeof(hbh), x, len - RTE_ETHER_HDR_LEN - sizeof(*ip));
+	memcpy(x, hbh, sizeof(hbh));
+	ip->proto = IPPROTO_HOPOPTS;
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->payload_len) +
+						      sizeof(hbh)));
+	return len + (uint32_t)sizeof(hbh);
+}
+
+/* A TSO frame (rte_vhost: LRO with the guest's segment size) as a chain. */
+static struct rte_mbuf *
+mk_tso(uint8_t *f, uint32_t *len, bool v6, bool ext, uint32_t payload, uint16_t segsz)
+{
+	struct rte_mbuf *m;
+
+	*len = build(f, v6, true, payload);
+	((struct rte_tcp_hdr *)(f + RTE_ETHER_HDR_LEN + (v6 ? 40 : 20)))->tcp_flags =
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_CWR_FLAG;
+	if (ext)
+		*len = add_hbh(f, *len);
+	m = mk_chain(f, *len, 1500);
 	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_LRO;
 	m->tso_segsz = segsz;
 	vsw_csum_defer(m);
 	assert_true(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
 	assert_int_equal(m->l4_len, 20);
-	n = vsw_tso_segment(m, max_len, out, RTE_DIM(out));
-	assert_int_equal(n, (5000 + want_mss - 1) / want_mss);
+	assert_int_equal(m->l3_len, v6 ? (ext ? 48 : 40) : 20);
+	return m;
+}
+
+/* Cut m with room for chunk segments per call, as tx_gso() does. */
+static int
+cut_all(struct rte_mbuf *m, uint32_t max_len, uint16_t chunk, struct rte_mbuf **out, int max)
+{
+	uint32_t pos = 0;
+	int n = 0, r;
+
+	do {
+		r = vsw_tso_segment(m, max_len, &pos, &out[n], (uint16_t)RTE_MIN(chunk, max - n));
+		assert_true(r >= 0);
+		n += r;
+	} while (r > 0);
+	return n;
+}
+
+/*
+ * Segments of the payload f_payload (plen_all bytes) behind l2 bytes of
+ * Ethernet header: each a valid TCP segment of its own, in sequence, the
+ * payload comes back whole, FIN/PSH on the last one only, CWR on the first
+ * only, IPv4 ids counting up. Frees them.
+ */
+static void
+check_segs(struct rte_mbuf **out, int n, bool v6, bool ext, uint32_t l2, uint32_t max_len,
+	   uint32_t want_mss, const uint8_t *f_payload, uint32_t plen_all)
+{
+	static uint8_t got[70000];
+	uint32_t l3 = v6 ? (ext ? 48 : 40) : 20, hdr = l2 + l3 + 20, off = 0, seq;
+	struct rte_tcp_hdr *th;
+	int i;
+
+	assert_int_equal(n, (plen_all + want_mss - 1) / want_mss);
 	for (i = 0; i < n; i++) {
 		uint8_t *d = rte_pktmbuf_mtod(out[i], uint8_t *);
 		uint32_t plen = out[i]->pkt_len - hdr;
 
 		assert_int_equal(out[i]->nb_segs, 1);
 		assert_true(out[i]->pkt_len <= max_len);
-		assert_int_equal(plen, RTE_MIN(want_mss, 5000 - off));
-		th = (struct rte_tcp_hdr *)(d + RTE_ETHER_HDR_LEN + l3);
+		assert_int_equal(plen, RTE_MIN(want_mss, plen_all - off));
+		th = (struct rte_tcp_hdr *)(d + l2 + l3);
 		seq = rte_be_to_cpu_32(th->sent_seq);
 		assert_int_equal(seq, 0x01020304 + off);
 		assert_int_equal(th->tcp_flags & (RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG),
 				 i + 1 == n ? RTE_TCP_PSH_FLAG | RTE_TCP_FIN_FLAG : 0);
-		if (v6) {
-			struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(d + RTE_ETHER_HDR_LEN);
+		assert_int_equal(th->tcp_flags & RTE_TCP_CWR_FLAG, i == 0 ? RTE_TCP_CWR_FLAG : 0);
+		if (v6 && ext) {
+			/* Checked against the same segment without the extension header. */
+			static uint8_t x[2048];
+			struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(x + l2);
+
+			memcpy(x, d, l2 + 40);
+			memcpy(x + l2 + 40, d + l2 + 48, out[i]->pkt_len - l2 - 48);
+			assert_int_equal(rte_be_to_cpu_16(ip->payload_len), 8 + 20 + plen);
+			ip->payload_len = rte_cpu_to_be_16((uint16_t)(20 + plen));
+			ip->proto = IPPROTO_TCP;
+			assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, x + l2 + 40), 0);
+		} else if (v6) {
+			struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(d + l2);
 
 			assert_int_equal(rte_be_to_cpu_16(ip->payload_len), 20 + plen);
 			assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, th), 0);
 		} else {
-			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + l2);
 
 			assert_int_equal(rte_be_to_cpu_16(ip->total_length), 40 + plen);
+			assert_int_equal(rte_be_to_cpu_16(ip->packet_id), i);
 			assert_int_equal(rte_ipv4_cksum(ip), 0);
 			assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, th), 0);
 		}
@@ -344,8 +398,22 @@ tso_cut(bool v6, uint16_t segsz, uint32_t max_len, uint32_t want_mss)
 		off += plen;
 		rte_pktmbuf_free(out[i]);
 	}
-	assert_int_equal(off, 5000);
-	assert_memory_equal(got, f + hdr, 5000);
+	assert_int_equal(off, plen_all);
+	assert_memory_equal(got, f_payload, plen_all);
+}
+
+/* 5000 payload bytes cut for an output of max_len, chunk segments per call. */
+static void
+tso_cut(bool v6, bool ext, uint16_t segsz, uint32_t max_len, uint32_t want_mss, uint16_t chunk)
+{
+	static uint8_t f[6000];
+	struct rte_mbuf *m, *out[64];
+	uint32_t len, hdr = RTE_ETHER_HDR_LEN + (v6 ? (ext ? 48 : 40) : 20) + 20;
+	int n;
+
+	m = mk_tso(f, &len, v6, ext, 5000, segsz);
+	n = cut_all(m, max_len, chunk, out, RTE_DIM(out));
+	check_segs(out, n, v6, ext, RTE_ETHER_HDR_LEN, max_len, want_mss, f + hdr, 5000);
 	rte_pktmbuf_free(m);
 }
 
@@ -353,7 +421,7 @@ static void
 tso_cut_v4(void **state)
 {
 	(void)state;
-	tso_cut(false, 1448, 1514, 1448);
+	tso_cut(false, false, 1448, 1514, 1448, 16);
 }
 
 /* The output's frame length is below the guest's segment size. */
@@ -361,22 +429,114 @@ static void
 tso_cut_v6_small_port(void **state)
 {
 	(void)state;
-	tso_cut(true, 1440, 1000, 1000 - 74);
+	tso_cut(true, false, 1440, 1000, 1000 - 74, 16);
 }
 
-/* Too many segments for the room given: refused, nothing allocated. */
+/* IPv6 with a hop-by-hop header: the pseudo-header still names TCP. */
+static void
+tso_cut_v6_ext(void **state)
+{
+	(void)state;
+	tso_cut(true, true, 1000, 1514, 1000, 4);
+}
+
+/* A small segment size: 50 segments made a few at a time. */
+static void
+tso_cut_resumes(void **state)
+{
+	(void)state;
+	tso_cut(false, false, 100, 1514, 100, 3);
+}
+
+/* No room, or a position past the end: refused, nothing allocated. */
 static void
 tso_cut_no_room(void **state)
 {
 	static uint8_t f[6000];
-	uint32_t len = build(f, false, true, 5000);
-	struct rte_mbuf *m = mk_chain(f, len, 1500), *out[2];
+	uint32_t len, pos = 0;
+	struct rte_mbuf *m = mk_tso(f, &len, false, false, 5000, 1000), *out[2];
+	unsigned int before = rte_mempool_in_use_count(pool);
 
 	(void)state;
-	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_LRO;
-	m->tso_segsz = 1000;
+	assert_int_equal(vsw_tso_segment(m, 1514, &pos, out, 0), -ENOSPC);
+	pos = 5001;
+	assert_int_equal(vsw_tso_segment(m, 1514, &pos, out, RTE_DIM(out)), -EINVAL);
+	pos = 5000;
+	assert_int_equal(vsw_tso_segment(m, 1514, &pos, out, RTE_DIM(out)), 0);
+	assert_int_equal(rte_mempool_in_use_count(pool), before);
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * A flooded frame with a partial sum gets a second VLAN form: each form
+ * keeps its own partial sum, and completing one leaves the other as it was.
+ */
+static void
+vlan_copy_keeps_partial(void **state)
+{
+	uint8_t f[512];
+	uint16_t full, partial;
+	uint32_t len = build(f, false, true, 300), off = sums(f, false, true, &full, &partial);
+	struct rte_mbuf *m = mk(f, len), *h;
+
+	(void)state;
 	vsw_csum_defer(m);
-	assert_int_equal(vsw_tso_segment(m, 1514, out, RTE_DIM(out)), -ENOSPC);
+	rte_mbuf_refcnt_update(m, 1);	/* Shared: another port holds it too. */
+	h = vsw_dp_vlan_copy(m, true, 10);
+	assert_non_null(h);
+	assert_true(h->ol_flags & vsw_csum_partial);
+	assert_int_equal(vsw_csum_l2_len(h), 18);
+	assert_int_equal(h->pkt_len, len + RTE_VLAN_HLEN);
+	vsw_csum_fill(h);
+	assert_int_equal(field(h, off + RTE_VLAN_HLEN), full);
+	assert_true(m->ol_flags & vsw_csum_partial);
+	assert_int_equal(field(m, off), partial);
+	vsw_csum_fill(m);
+	assert_int_equal(field(m, off), full);
+	rte_pktmbuf_free(h);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * A shared TSO frame tagged (push) and untagged again (pop) by
+ * vsw_dp_vlan_copy(): both forms stay TSO frames and cut into the same
+ * valid segments, the tagged ones with the tag.
+ */
+static void
+vlan_copy_keeps_tso(void **state)
+{
+	static uint8_t f[6000];
+	struct rte_mbuf *m, *h, *h2, *out[16];
+	uint32_t len, hdr = RTE_ETHER_HDR_LEN + 20 + 20;
+	int n, i;
+
+	(void)state;
+	m = mk_tso(f, &len, false, false, 5000, 1448);
+	rte_mbuf_refcnt_update(m, 1);
+	h = vsw_dp_vlan_copy(m, true, 10);
+	assert_non_null(h);
+	assert_true(h->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_int_equal(h->tso_segsz, 1448);
+	rte_mbuf_refcnt_update(h, 1);
+	h2 = vsw_dp_vlan_copy(h, false, 0);
+	assert_non_null(h2);
+	assert_int_equal(h2->pkt_len, len);
+	n = cut_all(h, 1518, 4, out, RTE_DIM(out));
+	for (i = 0; i < n; i++) {
+		const uint8_t *d = rte_pktmbuf_mtod(out[i], const uint8_t *);
+
+		assert_int_equal(d[12], 0x81);
+		assert_int_equal(d[15], 10);
+	}
+	check_segs(out, n, false, false, RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN, 1518, 1448, f + hdr,
+		   5000);
+	n = cut_all(h2, 1514, 4, out, RTE_DIM(out));
+	check_segs(out, n, false, false, RTE_ETHER_HDR_LEN, 1514, 1448, f + hdr, 5000);
+	rte_pktmbuf_free(h2);
+	rte_pktmbuf_free(h);
+	rte_pktmbuf_free(h);
+	rte_pktmbuf_free(m);
 	rte_pktmbuf_free(m);
 }
 
@@ -423,7 +583,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(other_protocols_unmarked),
 		cmocka_unit_test(tso_cut_v4),
 		cmocka_unit_test(tso_cut_v6_small_port),
+		cmocka_unit_test(tso_cut_v6_ext),
+		cmocka_unit_test(tso_cut_resumes),
 		cmocka_unit_test(tso_cut_no_room),
+		cmocka_unit_test(vlan_copy_keeps_partial),
+		cmocka_unit_test(vlan_copy_keeps_tso),
 	};
 
 	if (argc > 1)
