@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -160,8 +161,10 @@ def builtin_modules(moddir):
 
 
 def module_deps(path):
-    out = subprocess.run(["modinfo", "-F", "depends", str(path)], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    """The module's own `depends=` line, read from its .modinfo strings
+    (NUL-separated key=value) without modinfo: kmod may not be installed."""
+    m = re.search(rb"(?:^|\x00)depends=([^\x00]*)\x00", read_module(path))
+    out = m.group(1).decode() if m else ""
     return [d.replace("-", "_") for d in out.split(",") if d]
 
 
