@@ -49,6 +49,12 @@ VSWD = BUILD / "app/vswd/vswd"
 VSWCTL = BUILD / "app/vswctl/vswctl"
 OVS_DPDK = Path("/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk")
 SWITCH_CPU, GEN_CPU = 1, 0
+# --gen-server: the generator's virtio-user ports are the vhost-user servers
+# and every switch connects to them as a client (OVS's dpdkvhostuserclient
+# always does); otherwise vsw and the ceiling are the servers.
+GEN_SERVER = False
+# --queue-size: the generator's virtqueue size (0: 1024 up to 8 ports, else 256)
+QUEUE_SIZE = 0
 
 
 def log(*a):
@@ -146,9 +152,10 @@ class Vsw:
         if getattr(self, "max_macs", None):
             self.ctl("del-br", "br0")
             self.ctl("add-br", "br0", f"max-macs={self.max_macs}")
+        kind = "vhost-user-client" if GEN_SERVER else "vhost-user"
         for i in range(n_ports):
-            self.ctl("add-port", "br0", f"vm{i}", "type=vhost-user", f"path={run}/s{i}.sock")
-        return [run / f"s{i}.sock" for i in range(n_ports)], False
+            self.ctl("add-port", "br0", f"vm{i}", f"type={kind}", f"path={run}/s{i}.sock")
+        return [run / f"s{i}.sock" for i in range(n_ports)], GEN_SERVER
 
     def ctl(self, *args, check=True):
         return subprocess.run([str(self.vswctl), "--ctl", str(self.run / "vswd.ctl"), "--json"] +
@@ -187,15 +194,18 @@ class Ceiling:
         socks = [run / f"c{i}.sock" for i in range(n_ports)]
         self.t = Testpmd([f"--lcores=0@{GEN_CPU},1@{SWITCH_CPU}", "--no-pci", "-m", "1024",
                           f"--file-prefix={self.prefix}"] +
-                         [f"--vdev=net_vhost{i},iface={socks[i]}" for i in range(n_ports)] +
+                         [f"--vdev=net_vhost{i},iface={socks[i]}" + (",client=1" if GEN_SERVER
+                                                                      else "")
+                          for i in range(n_ports)] +
                          ["--", "-i",
                           "--forward-mode=io", "--nb-cores=1", "--record-core-cycles",
                           f"--total-num-mbufs={16384 * max(1, n_ports // 2)}"],
                          run / "ceiling.log")
-        for s in socks:
-            wait_for(s)
+        if not GEN_SERVER:
+            for s in socks:
+                wait_for(s)
         self.t.cmd("start")
-        return socks, False
+        return socks, GEN_SERVER
 
     def sample(self):
         return None
@@ -273,17 +283,27 @@ class Ovs:
             time.sleep(0.5)
 
     def sample(self):
-        self.sh(*self.appctl, "dpif-netdev/pmd-stats-clear", check=False)
-        return None
-
-    def window(self, s0, s1):
+        """The PMD's cumulative counters (pmd-stats-show), read at each end
+        of the window. (Earlier versions cleared the counters here; called
+        at both ends, that left a window of a few milliseconds.)"""
         out = self.sh(*self.appctl, "dpif-netdev/pmd-stats-show", check=False).stdout
         # The main (non-PMD) thread comes first; we want the PMD's block.
         out = out[out.find("pmd thread"):] if "pmd thread" in out else ""
-        m = re.search(r"avg processing cycles per packet:\s*([\d.]+)", out)
-        b = re.search(r"processing cycles:\s*\d+\s*\(([\d.]+)%\)", out)
-        return {"cycles_per_packet": float(m.group(1)) if m else None,
-                "switch_busy_pct": float(b.group(1)) if b else None}
+        res = {}
+        for key, pat in (("pkts", r"packets received:\s*(\d+)"),
+                         ("busy", r"processing cycles:\s*(\d+)"),
+                         ("idle", r"idle cycles:\s*(\d+)")):
+            v = re.search(pat, out)
+            res[key] = int(v.group(1)) if v else None
+        return res
+
+    def window(self, s0, s1):
+        if None in s0.values() or None in s1.values():
+            return {}
+        pkts, busy, idle = (s1[k] - s0[k] for k in ("pkts", "busy", "idle"))
+        return {"cycles_per_packet": busy / pkts if pkts > 0 else None,
+                "switch_busy_pct": 100.0 * busy / (busy + idle) if busy + idle > 0 else None,
+                "switch_rx_pkts": pkts, "switch_busy_cycles": busy, "switch_idle_cycles": idle}
 
     def stop(self):
         for p in (self.vsp, self.dbp):
@@ -357,7 +377,7 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
     socks, gen_server = start_or_stop(system, run, n_ports)
     sfx = ",server=1" if gen_server else ""
     # Ports pair up (0-1, 2-3, ...): each sends to its partner's MAC.
-    qs = 1024 if n_ports <= 8 else 256
+    qs = QUEUE_SIZE or (1024 if n_ports <= 8 else 256)
     gen = Testpmd([f"--lcores=0@{SWITCH_CPU},1@{GEN_CPU}", "--no-pci", "--in-memory",
                    "--single-file-segments", "-m", "1024"] +
                   [f"--vdev=net_virtio_user{i},path={socks[i]},mac={gen_mac(i)},"
@@ -394,6 +414,7 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
         m = re.findall(r"total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz", out)
         mpps = (rx1 - rx0) / (t1 - t0) / 1e6
         res["mpps"] = mpps
+        res["window_s"] = t1 - t0
         res["gbps"] = mpps * (size + 20) * 8 / 1000
         if m:
             # The generator's busy share over its whole forwarding run.
@@ -822,6 +843,11 @@ def main():
     ap.add_argument("--ref", metavar="COMMIT",
                     help="also run vswd built from this commit (system vsw-ref) in the same "
                          "rounds: the before/after ratio of a change")
+    ap.add_argument("--gen-server", action="store_true",
+                    help="the generator's ports are the vhost-user servers and vsw and the "
+                         "ceiling connect as clients, as OVS always does here")
+    ap.add_argument("--queue-size", type=int, default=0, metavar="N",
+                    help="the generator's virtqueue size (default 1024 up to 8 ports, else 256)")
     ap.add_argument("--macs", default=None,
                     help="MAC-scale mode: comma list of MACs per side, e.g. 2,1000,65536,1000000")
     a = ap.parse_args()
@@ -829,6 +855,9 @@ def main():
         sys.exit("bench.py needs root (hugepages, DPDK)")
     if os.cpu_count() < 2:
         sys.exit("bench.py needs 2 CPUs")
+    global GEN_SERVER, QUEUE_SIZE
+    GEN_SERVER = a.gen_server
+    QUEUE_SIZE = a.queue_size
     all_systems = {"vsw": Vsw(), "ceiling": Ceiling(), "ovs": Ovs()}
     if a.ref:
         return with_ref(a, all_systems)
@@ -872,7 +901,9 @@ def run_main(a, all_systems):
                         results.append(r)
                         log(f"round {rnd} size {size:5d} ports {np_:3d} in-flight {inf:3d} "
                             f"{s.name:8s} {r.get('mpps', 0):6.2f} Mpps  cycles/pkt "
-                            f"{fmt(r.get('cycles_per_packet'), '.0f')}  {r.get('error', '')}")
+                            f"{fmt(r.get('cycles_per_packet'), '.0f')}  busy switch "
+                            f"{fmt(r.get('switch_busy_pct'), '.0f')}% gen "
+                            f"{fmt(r.get('gen_busy_pct'), '.0f')}%  {r.get('error', '')}")
     shutil.rmtree(work, ignore_errors=True)
     rows, sweep = summarize(results, [s.name for s in systems], sizes)
     meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
