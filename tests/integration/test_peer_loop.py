@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A VM that crashes again and again: its testpmd is SIGKILLed and started
-again on the same socket, VSW_PEER_CYCLES times (default 100; the
+again on the same socket, VSW_PEER_CYCLES times (default 40; the
 sanitizer pass of config/test.sh uses 20), in both vhost-user modes, while
 two other ports carry paced traffic that must not lose a frame."""
 import os
@@ -11,7 +11,7 @@ import pytest
 import vswlib
 from vswlib import BCAST, VPort, frame, mac
 
-CYCLES = int(os.environ.get("VSW_PEER_CYCLES", "100"))
+CYCLES = int(os.environ.get("VSW_PEER_CYCLES", "40"))
 
 
 @pytest.mark.timeout(60 + 8 * CYCLES)
