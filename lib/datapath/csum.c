@@ -40,8 +40,6 @@
 
 uint64_t vsw_csum_partial;
 
-#define CSUM_TX_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | \
-		       RTE_MBUF_F_TX_IPV6)
 
 int
 vsw_csum_init(void)
@@ -69,6 +67,16 @@ vsw_csum_l2_len(const struct rte_mbuf *m)
 	       ((d[l2 - 2] == 0x81 && d[l2 - 1] == 0x00) || (d[l2 - 2] == 0x88 && d[l2 - 1] == 0xa8)))
 		l2 += RTE_VLAN_HLEN;
 	return l2;
+}
+
+uint32_t
+vsw_csum_hdr_len(const struct rte_mbuf *m)
+{
+	uint32_t l4 = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ? m->l4_len :
+		      (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM ?
+		      sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr);
+
+	return vsw_csum_l2_len(m) + m->l3_len + l4;
 }
 
 /* Where offset off of the frame is, when len bytes there are contiguous. */
@@ -120,7 +128,7 @@ vsw_csum_fill(struct rte_mbuf *m)
 	uint16_t sum = 0;
 	uint8_t *p;
 
-	m->ol_flags &= ~(CSUM_TX_FLAGS | vsw_csum_partial);
+	m->ol_flags &= ~(VSW_CSUM_TX_FLAGS | vsw_csum_partial);
 	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM)
 		field = start + offsetof(struct rte_tcp_hdr, cksum);
 	else if (l4 == RTE_MBUF_F_TX_UDP_CKSUM)
@@ -146,7 +154,7 @@ vsw_csum_defer(struct rte_mbuf *m)
 	uint32_t ptype;
 	uint64_t fl;
 
-	m->ol_flags &= ~(RTE_MBUF_F_RX_L4_CKSUM_MASK | CSUM_TX_FLAGS);
+	m->ol_flags &= ~(RTE_MBUF_F_RX_L4_CKSUM_MASK | VSW_CSUM_TX_FLAGS);
 	ptype = rte_net_get_ptype(m, &hl, RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK |
 				  RTE_PTYPE_L4_MASK);
 	if ((ptype & RTE_PTYPE_L4_MASK) == RTE_PTYPE_L4_TCP)

@@ -231,7 +231,8 @@ csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, uint8_t
 
 /*
  * Hand checked frames to a port; what it refuses is freed and counted.
- * vid: the guest's id for a vhost-user port, read once per burst.
+ * vid: the guest's id for a vhost-user port, read once per burst (and
+ * known to be valid: tx_send_bufs() drops the burst of a detached guest).
  */
 static inline void
 tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32_t vid,
@@ -242,11 +243,6 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32
 
 	if (conf->ports[slot].vhost) {
 		/* rte_vhost copies into the guest's buffers; every mbuf is ours to free. */
-		if (unlikely(vid < 0)) {
-			rte_pktmbuf_free_bulk(bufs, cnt);
-			oc->drops[VSW_DROP_PORT_DOWN] += cnt;
-			return;
-		}
 		sent = rte_vhost_enqueue_burst(vid, VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt);
 		if (unlikely(sent < cnt)) {
 			for (i = sent; i < cnt; i++)
@@ -515,8 +511,6 @@ vlan_push_inplace(struct rte_mbuf *m, uint16_t vid)
 struct rte_mbuf *
 vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 {
-	const uint64_t ol = RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
-			    RTE_MBUF_F_TX_IPV6 | vsw_csum_partial;
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	/* m's bytes [from, keep) follow the addresses (and tag) in the head. */
 	const uint32_t from = push ? ETH_ADDRS_LEN : ETH_ADDRS_LEN + RTE_VLAN_HLEN;
@@ -526,10 +520,7 @@ vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 	uint8_t *hd;
 
 	if (unlikely(m->ol_flags & vsw_csum_partial)) {
-		uint32_t l4 = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ? m->l4_len :
-			      (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM ?
-			      sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr);
-		uint32_t hdr = vsw_csum_l2_len(m) + m->l3_len + l4;
+		uint32_t hdr = vsw_csum_hdr_len(m);
 
 		partial = hdr > from && hdr <= m->data_len && hdr <= 256;
 		if (partial)
@@ -558,7 +549,7 @@ vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 	}
 	memcpy(hd, d + from, keep - from);
 	if (partial) {
-		h->ol_flags |= m->ol_flags & ol;
+		h->ol_flags |= m->ol_flags & (VSW_CSUM_TX_FLAGS | vsw_csum_partial);
 		h->tx_offload = m->tx_offload;
 	}
 	rte_pktmbuf_adj(c, (uint16_t)keep);

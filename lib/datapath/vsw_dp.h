@@ -254,6 +254,9 @@ extern _Atomic uint8_t vsw_port_guest_ol[VSW_MAX_PORTS];
  * vsw_csum_init() registered it).
  */
 extern uint64_t vsw_csum_partial;
+/** The tx offload marks a partial frame carries besides vsw_csum_partial. */
+#define VSW_CSUM_TX_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | \
+			   RTE_MBUF_F_TX_IPV6)
 /** Register the dynamic flag (any thread, after rte_eal_init). */
 int vsw_csum_init(void);
 /**
@@ -285,6 +288,11 @@ int vsw_tso_segment(struct rte_mbuf *m, uint32_t max_len, uint32_t *pos, struct 
 struct rte_mbuf *vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid);
 /** Length of the frame's Ethernet header with its VLAN tags. */
 uint32_t vsw_csum_l2_len(const struct rte_mbuf *m);
+/**
+ * Length of a partial frame's headers up to the end of its L4 header (the
+ * TCP or UDP header holding the checksum field; TSO: the whole TCP header).
+ */
+uint32_t vsw_csum_hdr_len(const struct rte_mbuf *m);
 
 /** Virtqueues of queue pair q: what the guest sends, what it receives. */
 #define VSW_VQ_GUEST_TX(q) ((uint16_t)((q) * 2 + 1))
