@@ -533,6 +533,7 @@ main(int argc, char **argv)
 	atomic_store(&vsw_pmd_sleep_max_us, o.pmd_sleep_max);
 	/* Without the partial-sum flag a TSO frame could not be carried (csum.c). */
 	vsw_port_vhost_tso = o.tso && vsw_csum_partial != 0;
+	vsw_port_vhost_hook = vsw_dp_set_vid;
 	if (o.tso && !vsw_port_vhost_tso)
 		RTE_LOG(WARNING, USER1, "vswd: --tso ignored: no mbuf flag for partial checksums\n");
 	ret = vsw_dp_start();

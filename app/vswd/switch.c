@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include <rte_cycles.h>
-#include <rte_eth_vhost.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -237,7 +236,7 @@ port_max_len(const struct vsw_port *p)
 {
 	uint16_t mtu = p->conf.mtu;
 
-	if (mtu == 0 && rte_eth_dev_get_mtu(p->eth_port, &mtu) != 0)
+	if (mtu == 0 && (vsw_port_is_vhost(p) || rte_eth_dev_get_mtu(p->eth_port, &mtu) != 0))
 		mtu = RTE_ETHER_MTU;
 	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 }
@@ -255,7 +254,8 @@ bridge_port(struct vsw_switch *sw, uint16_t bridge, const char *name)
 static int
 port_numa(const struct vsw_port *p)
 {
-	return vsw_port_numa_node(rte_eth_dev_socket_id(p->eth_port), (int)rte_socket_id());
+	return vsw_port_numa_node(vsw_port_is_vhost(p) ? -1 : rte_eth_dev_socket_id(p->eth_port),
+				  (int)rte_socket_id());
 }
 
 static int
@@ -292,79 +292,23 @@ place_rxq(const struct vsw_dp_conf *c, const struct vsw_port *p)
 
 /*
  * A vhost-user port's PMDs call rte_vhost on the device id in
- * vsw_port_vid[slot] (see vsw_dp.h). The id is valid from the driver's
- * new_device notification to its destroy_device notification; both end
- * with a link-state event, delivered synchronously on the thread that runs
- * them, so the handler below runs before rte_vhost frees the device, and
- * vsw_dp_set_vid() waits there until no PMD still uses the old id. The
- * control thread reads the id once more after opening the port (a guest
- * may attach before the handler is registered) and whenever it sees the
- * link change. The lock orders the two threads' reads.
+ * vsw_port_vid[slot] (see vsw_dp.h). The port module hands it over
+ * (vsw_port_vhost_hook = vsw_dp_set_vid) from rte_vhost's new_device
+ * notification, and takes it back from its destroy_device notification,
+ * which rte_vhost delivers before it frees the device: vsw_dp_set_vid()
+ * waits there until no PMD still uses the old id.
  */
-static pthread_mutex_t vid_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool
-port_vhost(const struct vsw_port *p)
-{
-	return p->conf.type != VSW_PORT_DPDK;
-}
-
-static void
-vid_refresh(uint16_t slot, uint16_t eth_port)
-{
-	struct rte_eth_link link;
-	int vid = -1;
-
-	pthread_mutex_lock(&vid_lock);
-	if (rte_eth_link_get_nowait(eth_port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
-		vid = rte_eth_vhost_get_vid_from_port_id(eth_port);
-	vsw_dp_set_vid(slot, vid < 0 ? -1 : vid);
-	pthread_mutex_unlock(&vid_lock);
-}
-
-static int
-vid_event(uint16_t eth_port, enum rte_eth_event_type type, void *arg, void *ret)
-{
-	(void)type;
-	(void)ret;
-	vid_refresh((uint16_t)(uintptr_t)arg, eth_port);
-	return 0;
-}
-
-/* Open a port's device; a vhost-user port's device id is tracked from here. */
+/* Open a port's device. */
 static int
 port_open(struct vsw_port *p, char *err, size_t len)
 {
-	int ret = vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
-
-	if (ret < 0 || !port_vhost(p))
-		return ret;
-	ret = rte_eth_dev_callback_register(p->eth_port, RTE_ETH_EVENT_INTR_LSC, vid_event,
-					    (void *)(uintptr_t)p->slot);
-	if (ret != 0) {
-		vsw_port_close(p);
-		return vsw_errf(err, len, ret, "cannot watch the link of %s: %s", p->conf.name,
-				rte_strerror(-ret));
-	}
-	vid_refresh(p->slot, p->eth_port);
-	return 0;
+	return vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
 }
 
 /* Close a port's device. No PMD may poll or send to it any more. */
 static void
 port_close(struct vsw_port *p)
 {
-	int ret;
-
-	if (p->open && port_vhost(p)) {
-		/* -EAGAIN: the handler is running right now. */
-		do {
-			ret = rte_eth_dev_callback_unregister(p->eth_port, RTE_ETH_EVENT_INTR_LSC,
-							      vid_event,
-							      (void *)(uintptr_t)p->slot);
-		} while (ret == -EAGAIN);
-		vsw_dp_set_vid(p->slot, -1);
-	}
 	vsw_port_close(p);
 }
 
@@ -402,7 +346,7 @@ publish(struct vsw_switch *sw)
 		if (p == NULL || !p->open)
 			continue;
 		c->ports[i].eth_port = p->eth_port;
-		c->ports[i].vhost = port_vhost(p);
+		c->ports[i].vhost = vsw_port_is_vhost(p);
 		c->ports[i].max_len = port_max_len(p);
 		c->ports[i].bridge = p->bridge;
 		c->ports[i].gen = p->gen;
@@ -467,7 +411,7 @@ publish(struct vsw_switch *sw)
 				poll->rxq[poll->n_rxq].slot = (uint16_t)i;
 				poll->rxq[poll->n_rxq].eth_port = p->eth_port;
 				poll->rxq[poll->n_rxq].queue = (uint16_t)q;
-				poll->rxq[poll->n_rxq].vhost = port_vhost(p);
+				poll->rxq[poll->n_rxq].vhost = vsw_port_is_vhost(p);
 				poll->rxq[poll->n_rxq].pool = p->pool;
 				poll->n_rxq++;
 			}
@@ -1248,15 +1192,17 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			mac[0] = '\0';
 			if (p->conf.has_mac) {
 				mac_str(&p->conf.mac, mac, sizeof(mac));
-			} else if (p->open) {
+			} else if (p->open && !vsw_port_is_vhost(p)) {
 				struct rte_ether_addr a;
 
 				if (rte_eth_macaddr_get(p->eth_port, &a) == 0)
 					mac_str(&a, mac, sizeof(mac));
 			}
 			mtu = p->conf.mtu;
-			if (mtu == 0 && p->open)
+			if (mtu == 0 && p->open && !vsw_port_is_vhost(p))
 				rte_eth_dev_get_mtu(p->eth_port, &mtu);
+			else if (mtu == 0 && p->open)
+				mtu = RTE_ETHER_MTU;
 			jp = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:I}",
 				       "name", p->conf.name,
 				       "type", vsw_port_type_name(p->conf.type),
@@ -1265,7 +1211,7 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 				       "state", port_state(p), "error", p->error,
 				       "link_changes", p->link_changes,
 				       "state_since", (json_int_t)p->link_since);
-			if (p->open)
+			if (p->open && !vsw_port_is_vhost(p))
 				json_object_set_new(jp, "ethdev", json_integer(p->eth_port));
 			json_object_set_new(jp, "l2", vswd_l2_json(&p->l2));
 			json_array_append_new(ports, jp);
@@ -1560,7 +1506,7 @@ vhost_json(const struct vsw_port *p)
 		      "tx_full_drops", (json_int_t)c.drops[VSW_DROP_TX_FULL]);
 	json_object_set_new(o, "tx_full_drops_per_s", json_real(r->drops_ps));
 	if (p->open && p->link_up)
-		vid = rte_eth_vhost_get_vid_from_port_id(p->eth_port);
+		vid = vsw_port_vhost_vid(p);
 	rings = json_array();
 	if (vid >= 0) {
 		rte_vhost_get_negotiated_features(vid, &features);
@@ -2091,8 +2037,8 @@ vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
 		for (i = 0; i < VSW_MAX_PORTS; i++) {
 			if (sw->ports[i] != NULL && vsw_port_link_update(sw->ports[i])) {
 				changed = true;
-				if (sw->ports[i]->open && port_vhost(sw->ports[i]))
-					vid_refresh(sw->ports[i]->slot, sw->ports[i]->eth_port);
+				if (sw->ports[i]->open && vsw_port_is_vhost(sw->ports[i]))
+					vsw_port_vhost_sync(sw->ports[i]);
 				event(RTE_LOG_INFO, "port %s is %s", sw->ports[i]->conf.name,
 				      sw->ports[i]->link_up ? "up" : "down");
 			}

@@ -101,6 +101,62 @@ class Testpmd:
         self.logfile.close()
 
 
+# One testpmd holds at most RTE_MAX_ETHPORTS (32 in Debian's DPDK) ports.
+GEN_MAX_PORTS = 32
+
+
+class GenGroup:
+    """The generator: dpdk-testpmd in mac forwarding mode, one process per
+    32 ports (its ethdev limit), all on the generator core. Ports pair up
+    (0-1, 2-3, ...): each sends to its partner's MAC."""
+
+    def __init__(self, socks, gen_server, size, n_ports, run):
+        sfx = ",server=1" if gen_server else ""
+        qs = QUEUE_SIZE or (1024 if n_ports <= 8 else 256)
+        self.gens = []
+        for g, first in enumerate(range(0, n_ports, GEN_MAX_PORTS)):
+            idx = range(first, min(n_ports, first + GEN_MAX_PORTS))
+            self.gens.append(Testpmd(
+                [f"--lcores=0@{SWITCH_CPU},1@{GEN_CPU}", "--no-pci", "--in-memory",
+                 "--single-file-segments", "-m", "1024" if n_ports <= GEN_MAX_PORTS else "512"] +
+                [f"--vdev=net_virtio_user{i},path={socks[i]},mac={gen_mac(i)},"
+                 f"queue_size={qs}{sfx}" for i in idx] +
+                ["--", "-i", "--nb-cores=1", "--forward-mode=mac"] +
+                [f"--eth-peer={j},{gen_mac(i ^ 1)}" for j, i in enumerate(idx)] +
+                [f"--txpkts={size}", "--record-core-cycles",
+                 f"--total-num-mbufs={16384 * max(1, len(idx) // 2)}"],
+                run / (f"gen{g}.log" if g else "gen.log")))
+        self.offs = [0] * len(self.gens)
+
+    def cmd(self, line):
+        for g in self.gens:
+            g.cmd(line)
+
+    def rx_total(self):
+        """Frames received over all ports at the last 'show port stats all'."""
+        tot = 0
+        for k, g in enumerate(self.gens):
+            rx, self.offs[k] = g.rx_total(self.offs[k])
+            tot += rx
+        return tot
+
+    def busy_cycles(self):
+        """(busy TSC cycles summed over the processes, MHz), or None."""
+        busy, mhz = 0, None
+        for g in self.gens:
+            m = re.findall(r"total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz",
+                           g.output())
+            if not m:
+                return None
+            busy += int(m[-1][0])
+            mhz = int(m[-1][2])
+        return busy, mhz
+
+    def stop(self):
+        for g in self.gens:
+            g.stop()
+
+
 def cleanup_prefix(prefix):
     shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
     for f in Path("/dev/hugepages").glob(prefix + "*"):
@@ -375,17 +431,7 @@ def perf_report(prof, run, tag):
 def run_one(system, size, seconds, inflight, workdir, n_ports=2):
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-", dir=workdir))
     socks, gen_server = start_or_stop(system, run, n_ports)
-    sfx = ",server=1" if gen_server else ""
-    # Ports pair up (0-1, 2-3, ...): each sends to its partner's MAC.
-    qs = QUEUE_SIZE or (1024 if n_ports <= 8 else 256)
-    gen = Testpmd([f"--lcores=0@{SWITCH_CPU},1@{GEN_CPU}", "--no-pci", "--in-memory",
-                   "--single-file-segments", "-m", "1024"] +
-                  [f"--vdev=net_virtio_user{i},path={socks[i]},mac={gen_mac(i)},"
-                   f"queue_size={qs}{sfx}" for i in range(n_ports)] +
-                  ["--", "-i", "--nb-cores=1", "--forward-mode=mac"] +
-                  [f"--eth-peer={i},{gen_mac(i ^ 1)}" for i in range(n_ports)] +
-                  [f"--txpkts={size}", "--record-core-cycles",
-                   f"--total-num-mbufs={16384 * max(1, n_ports // 2)}"], run / "gen.log")
+    gen = GenGroup(socks, gen_server, size, n_ports, run)
     res = {"system": system.name, "size": size, "inflight": inflight, "ports": n_ports}
     try:
         time.sleep((4 if gen_server else 2) + n_ports / 8)
@@ -395,7 +441,7 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
         t_start = time.time()
         time.sleep(2)
         gen.cmd("show port stats all")
-        rx0, off = gen.rx_total()
+        rx0 = gen.rx_total()
         s0 = system.sample()
         t0 = time.time()
         prof = perf_start(run, seconds) if PERF_OUT else None
@@ -403,23 +449,23 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
         if prof:
             perf_report(prof, run, f"{system.name}-{size}B-{n_ports}p-{inflight}")
         gen.cmd("show port stats all")
-        rx1, _ = gen.rx_total(off)
+        rx1 = gen.rx_total()
         t1 = time.time()
         s1 = system.sample()
         res.update(system.window(s0, s1))
         gen.cmd("stop")
         t_stop = time.time()
         time.sleep(1)
-        out = gen.output()
-        m = re.findall(r"total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz", out)
         mpps = (rx1 - rx0) / (t1 - t0) / 1e6
         res["mpps"] = mpps
         res["window_s"] = t1 - t0
         res["gbps"] = mpps * (size + 20) * 8 / 1000
-        if m:
-            # The generator's busy share over its whole forwarding run.
-            busy, _, mhz = (int(x) for x in m[-1])
-            res["gen_busy_pct"] = 100.0 * busy / ((t_stop - t_start) * mhz * 1e6)
+        busy = gen.busy_cycles()
+        if busy is not None:
+            # The generators' busy share over the whole forwarding run (one
+            # core: with several generator processes it is their sum).
+            res["gen_busy_pct"] = 100.0 * busy[0] / ((t_stop - t_start) * busy[1] * 1e6)
+        res["gen_procs"] = len(gen.gens)
         if mpps == 0:
             res["error"] = "no traffic crossed the switch"
     finally:
@@ -896,6 +942,15 @@ def run_main(a, all_systems):
             for np_ in ports:
                 for inf in inflights:
                     for s in systems:
+                        if np_ > GEN_MAX_PORTS and not isinstance(s, Vsw):
+                            # One ethdev per vhost-user port in both.
+                            why = (f"{s.name} cannot have {np_} vhost-user ports: one ethdev "
+                                   f"each, and this DPDK has {GEN_MAX_PORTS} "
+                                   f"(RTE_MAX_ETHPORTS)")
+                            if rnd == 0 and inf == inflights[0] and size == sizes[0]:
+                                log(f"SKIP {why}")
+                                skipped.append({"system": s.name, "ports": np_, "why": why})
+                            continue
                         r = run_one(s, size, a.seconds, inf, work, np_)
                         r["round"] = rnd
                         results.append(r)

@@ -25,16 +25,15 @@
  * Tx queues: every port has one tx queue per PMD, indexed by the PMD's
  * index, so no two threads share a tx queue.
  *
- * vhost-user ports. Their device is a net_vhost ethdev (it owns the
- * socket, reconnection and negotiation), but a PMD moves their frames
- * with rte_vhost_dequeue_burst()/rte_vhost_enqueue_burst() on the vhost
- * device id in vsw_port_vid[], not through the ethdev burst functions:
- * the ethdev layer adds per-frame work (driver statistics, offload flag
- * checks, one free per frame) that vswd does once per burst itself. The id
- * changes when a guest attaches or leaves, without a new snapshot: whoever
- * changes it (the control thread, or the vhost-events thread inside the
- * driver's destroy notification) waits for a grace period before the old
- * device may be freed, so a PMD never uses a device id that is gone.
+ * vhost-user ports are not ethdevs: the port module registers their
+ * sockets with rte_vhost (it owns reconnection and negotiation), and a PMD
+ * moves their frames with rte_vhost_dequeue_burst()/
+ * rte_vhost_enqueue_burst() on the vhost device id in vsw_port_vid[]. The
+ * id changes when a guest attaches or leaves, without a new snapshot:
+ * whoever changes it (rte_vhost's thread inside the new/destroy device
+ * notifications, or the control thread when it closes the port) waits for
+ * a grace period before the old device may be freed, so a PMD never uses a
+ * device id that is gone.
  */
 #ifndef VSW_DP_H
 #define VSW_DP_H

@@ -2,6 +2,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,12 +17,15 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_vhost.h>
 
 #include "vsw_util.h"
 #include "vsw_port.h"
 
 bool vsw_port_vhost_tso;
+vsw_port_vid_hook_t vsw_port_vhost_hook;
 
 RTE_LOG_REGISTER_DEFAULT(vsw_port_logtype, INFO);
 #define RTE_LOGTYPE_VSW_PORT vsw_port_logtype
@@ -208,6 +214,213 @@ vhost_precheck(const struct vsw_port *p, char *err, size_t len)
 	return 0;
 }
 
+/* ------------------------------------------------- vhost-user, no ethdev */
+
+/*
+ * One entry per port slot with a registered socket. rte_vhost names a
+ * device only by vid and socket path, so its notifications find the slot
+ * by path. The lock serializes the notifications, vsw_port_vhost_sync()
+ * and the end of vsw_port_close(): the hook sees one vid at a time.
+ */
+struct vhost_reg {
+	char path[VSW_PATH_MAX];
+	bool used;
+	_Atomic int32_t vid;
+};
+
+static struct vhost_reg vhost_regs[VSW_MAX_PORTS];
+static pthread_mutex_t vhost_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under vhost_lock. */
+static void
+vhost_set_vid(uint16_t slot, int32_t vid)
+{
+	atomic_store_explicit(&vhost_regs[slot].vid, vid, memory_order_release);
+	if (vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook(slot, vid);
+}
+
+/* Under vhost_lock: the slot whose socket is path, or -1. */
+static int
+vhost_find(const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (vhost_regs[i].used && strcmp(vhost_regs[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+vhost_new_device(int vid)
+{
+	char path[PATH_MAX];
+	uint16_t i, n;
+	int slot;
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return -1;
+	pthread_mutex_lock(&vhost_lock);
+	slot = vhost_find(path);
+	if (slot < 0) {
+		pthread_mutex_unlock(&vhost_lock);
+		PORT_LOG(WARNING, "vhost device %d on %s: no port has that socket", vid, path);
+		return -1;
+	}
+	/* PMDs poll: guests need not kick (the sleeping PMD turns kicks on). */
+	n = rte_vhost_get_vring_num(vid);
+	for (i = 0; i < n; i++)
+		rte_vhost_enable_guest_notification(vid, i, 0);
+	vhost_set_vid((uint16_t)slot, vid);
+	pthread_mutex_unlock(&vhost_lock);
+	PORT_LOG(INFO, "vhost device %d attached on %s (%u vrings)", vid, path, n);
+	return 0;
+}
+
+static void
+vhost_destroy_device(int vid)
+{
+	char path[PATH_MAX];
+	int slot;
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return;
+	pthread_mutex_lock(&vhost_lock);
+	slot = vhost_find(path);
+	if (slot >= 0 && atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) == vid)
+		vhost_set_vid((uint16_t)slot, -1);
+	pthread_mutex_unlock(&vhost_lock);
+	PORT_LOG(INFO, "vhost device %d on %s detached", vid, path);
+}
+
+static const struct rte_vhost_device_ops vhost_ops = {
+	.new_device = vhost_new_device,
+	.destroy_device = vhost_destroy_device,
+};
+
+int32_t
+vsw_port_vhost_vid(const struct vsw_port *p)
+{
+	if (!p->open || !vsw_port_is_vhost(p) || p->slot >= VSW_MAX_PORTS)
+		return -1;
+	return atomic_load_explicit(&vhost_regs[p->slot].vid, memory_order_acquire);
+}
+
+void
+vsw_port_vhost_sync(const struct vsw_port *p)
+{
+	if (!vsw_port_is_vhost(p) || p->slot >= VSW_MAX_PORTS)
+		return;
+	pthread_mutex_lock(&vhost_lock);
+	if (vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook(p->slot,
+				    p->open ? atomic_load_explicit(&vhost_regs[p->slot].vid,
+								   memory_order_relaxed) : -1);
+	pthread_mutex_unlock(&vhost_lock);
+}
+
+static void
+vhost_release(uint16_t slot)
+{
+	pthread_mutex_lock(&vhost_lock);
+	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) >= 0)
+		vhost_set_vid(slot, -1);
+	vhost_regs[slot].used = false;
+	vhost_regs[slot].path[0] = '\0';
+	pthread_mutex_unlock(&vhost_lock);
+}
+
+/*
+ * Register the socket with rte_vhost: what net_vhost would do, minus the
+ * ethdev and its per-packet vring statistics (vswd counts per port
+ * itself). Guest offloads are reported the virtio-net way
+ * (NET_COMPLIANT_OL_FLAGS); TSO is offered only with --tso.
+ */
+static int
+vhost_open(struct vsw_port *p, vsw_pool_for_socket_t pool_for, char *err, size_t len)
+{
+	const char *path = p->conf.path;
+	uint64_t flags = RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS;
+	struct rte_mempool *pool;
+	int ret;
+
+	if (p->slot >= VSW_MAX_PORTS) {
+		ret = vsw_errf(err, len, -EINVAL, "bad port slot %u", p->slot);
+		goto out;
+	}
+	ret = vhost_precheck(p, err, len);
+	if (ret < 0)
+		goto out;
+	pool = pool_for((int)rte_socket_id());
+	if (pool == NULL) {
+		ret = vsw_errf(err, len, -ENOMEM, "no mbuf pool for socket %u", rte_socket_id());
+		goto out;
+	}
+	pthread_mutex_lock(&vhost_lock);
+	if (vhost_find(path) >= 0) {
+		pthread_mutex_unlock(&vhost_lock);
+		ret = vsw_errf(err, len, -EEXIST, "socket %s is already registered", path);
+		goto out;
+	}
+	snprintf(vhost_regs[p->slot].path, sizeof(vhost_regs[p->slot].path), "%s", path);
+	atomic_store_explicit(&vhost_regs[p->slot].vid, -1, memory_order_relaxed);
+	vhost_regs[p->slot].used = true;
+	pthread_mutex_unlock(&vhost_lock);
+
+	if (p->conf.type == VSW_PORT_VHOST_CLIENT)
+		flags |= RTE_VHOST_USER_CLIENT;
+	if (rte_vhost_driver_register(path, flags) != 0) {
+		ret = vsw_errf(err, len, -EIO, "cannot register vhost-user socket %s "
+			       "(see the log for why)", path);
+		goto release;
+	}
+	if (!vsw_port_vhost_tso &&
+	    rte_vhost_driver_disable_features(path, (1ULL << VIRTIO_NET_F_HOST_TSO4) |
+						    (1ULL << VIRTIO_NET_F_HOST_TSO6)) != 0) {
+		ret = vsw_errf(err, len, -EIO, "cannot turn TSO off on %s", path);
+		goto unregister;
+	}
+	if (rte_vhost_driver_callback_register(path, &vhost_ops) != 0) {
+		ret = vsw_errf(err, len, -EIO, "cannot watch vhost-user socket %s", path);
+		goto unregister;
+	}
+	if (rte_vhost_driver_start(path) != 0) {
+		ret = vsw_errf(err, len, -EIO, "cannot %s vhost-user socket %s (see the log)",
+			       p->conf.type == VSW_PORT_VHOST_CLIENT ? "connect to" : "listen on",
+			       path);
+		goto unregister;
+	}
+	p->pool = pool;
+	p->eth_port = RTE_MAX_ETHPORTS;
+	p->open = true;
+	p->link_up = false;
+	p->link_since = time(NULL);
+	PORT_LOG(INFO, "port %s (%s) open on %s", p->conf.name, vsw_port_type_name(p->conf.type),
+		 path);
+	return 0;
+
+unregister:
+	rte_vhost_driver_unregister(path);
+release:
+	vhost_release(p->slot);
+out:
+	snprintf(p->error, sizeof(p->error), "%s", err);
+	PORT_LOG(ERR, "port %s: %s", p->conf.name, err);
+	return ret;
+}
+
+/* Detach the guest (rte_vhost notifies destroy_device) and drop the socket. */
+static void
+vhost_close(struct vsw_port *p)
+{
+	int ret = rte_vhost_driver_unregister(p->conf.path);
+
+	if (ret != 0)
+		PORT_LOG(WARNING, "%s: unregister %s: %d", p->conf.name, p->conf.path, ret);
+	vhost_release(p->slot);
+}
+
 static int
 find_port(const char *devname, uint16_t *port_id)
 {
@@ -220,7 +433,7 @@ int
 vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for,
 	      char *err, size_t len)
 {
-	char devargs[VSW_DEVARGS_MAX + VSW_PATH_MAX + 64];
+	char devargs[VSW_DEVARGS_MAX + 64];
 	char devname[RTE_DEV_NAME_MAX_LEN];
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
@@ -243,12 +456,7 @@ vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for
 		/* A PCI address in DPDK's own form: the name its ethdev gets. */
 		snprintf(devargs, sizeof(devargs), "%s%s%s", d.name, d.args[0] ? "," : "", d.args);
 	} else {
-		ret = vhost_precheck(p, err, len);
-		if (ret < 0)
-			goto out;
-		snprintf(devargs, sizeof(devargs), "net_vhost_vsw%u,iface=%s,queues=%u,client=%d,tso=%d",
-			 p->slot, p->conf.path, RTE_MAX(p->conf.n_rxq, n_txq),
-			 p->conf.type == VSW_PORT_VHOST_CLIENT, vsw_port_vhost_tso);
+		return vhost_open(p, pool_for, err, len);
 	}
 	comma = strchr(devargs, ',');
 	snprintf(devname, sizeof(devname), "%.*s",
@@ -405,6 +613,10 @@ vsw_port_close(struct vsw_port *p)
 
 	if (!p->open)
 		return;
+	if (vsw_port_is_vhost(p)) {
+		vhost_close(p);
+		goto closed;
+	}
 	if (rte_eth_dev_info_get(p->eth_port, &info) == 0)
 		dev = info.device;
 	ret = rte_eth_dev_stop(p->eth_port);
@@ -416,6 +628,7 @@ vsw_port_close(struct vsw_port *p)
 		if (ret != 0)
 			PORT_LOG(WARNING, "%s: remove: %s", p->conf.name, rte_strerror(-ret));
 	}
+closed:
 	p->open = false;
 	p->probed = false;
 	p->link_up = false;
@@ -430,6 +643,8 @@ vsw_port_link_update(struct vsw_port *p)
 
 	if (!p->open)
 		up = false;
+	else if (vsw_port_is_vhost(p))
+		up = vsw_port_vhost_vid(p) >= 0;
 	else if (rte_eth_link_get_nowait(p->eth_port, &link) != 0)
 		up = false;
 	else
@@ -448,7 +663,7 @@ vsw_port_rx_nombuf(const struct vsw_port *p)
 {
 	struct rte_eth_stats st;
 
-	if (!p->open || rte_eth_stats_get(p->eth_port, &st) != 0)
+	if (!p->open || vsw_port_is_vhost(p) || rte_eth_stats_get(p->eth_port, &st) != 0)
 		return 0;
 	return st.rx_nombuf;
 }

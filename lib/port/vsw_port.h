@@ -1,23 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Ports: every port is a DPDK ethdev.
+ * Ports.
  *
- *  - vhost-user        vswd creates the Unix socket (server) through the
- *                      net_vhost driver; a VM's QEMU connects to it.
+ *  - vhost-user        vswd creates the Unix socket (server) with rte_vhost;
+ *                      a VM's QEMU connects to it.
  *  - vhost-user-client vswd connects to a socket the VM's QEMU created in
  *                      server mode, and reconnects whenever it goes away.
  *  - dpdk              any device by devargs: a PCI address (NIC, SR-IOV
  *                      VF bound to vfio-pci) or a vdev string (net_tap,
  *                      net_af_packet, net_pcap, net_ring, net_null, ...).
  *
- * Devices are hot-plugged with rte_dev_probe() when the port is opened and
- * removed with rte_dev_remove() when it is closed (unless they existed
- * before, e.g. from EAL -a arguments). One rx queue per n_rxq, one tx queue
- * per PMD.
+ * A vhost-user port is not an ethdev: vswd registers its socket with
+ * rte_vhost itself (no net_vhost device), so the number of VMs is not bound
+ * by RTE_MAX_ETHPORTS (32 in Debian's DPDK). Its guest's device id (vid)
+ * comes from rte_vhost's new_device/destroy_device notifications and is
+ * handed to the daemon's hook (vsw_port_vhost_hook).
  *
- * Thread-safety: control thread only. The data path never calls into this
- * module; it sees ports only as (slot, ethdev port id, and for vhost-user
- * ports the vhost device id and mbuf pool) in its snapshot.
+ * A dpdk port is an ethdev, hot-plugged with rte_dev_probe() when the port
+ * is opened and removed with rte_dev_remove() when it is closed (unless it
+ * existed before, e.g. from EAL -a arguments). One rx queue per n_rxq, one
+ * tx queue per PMD.
+ *
+ * Thread-safety: control thread only, except the hook, which rte_vhost's
+ * thread calls. The data path never calls into this module; it sees ports
+ * only as (slot, ethdev port id, and for vhost-user ports the vhost device
+ * id and mbuf pool) in its snapshot.
  */
 #ifndef VSW_PORT_H
 #define VSW_PORT_H
@@ -59,7 +66,7 @@ struct vsw_port {
 	uint16_t slot;			/**< Index in the data path arrays. */
 	uint16_t bridge;		/**< Bridge index. */
 	uint16_t gen;			/**< Bumped each time the slot is reused. */
-	uint16_t eth_port;		/**< ethdev port id when open. */
+	uint16_t eth_port;		/**< dpdk ports: ethdev port id when open. */
 	struct rte_mempool *pool;	/**< Its rx queues' mbufs, when open. */
 	bool open;			/**< Device probed, configured, started. */
 	bool probed;			/**< We probed it: remove it on close. */
@@ -78,6 +85,30 @@ struct vsw_port {
  * port opens.
  */
 extern bool vsw_port_vhost_tso;
+
+/**
+ * Called with (slot, vid) when a vhost-user port's guest attaches and with
+ * (slot, -1) when it goes away, before rte_vhost frees the device: after
+ * the call returns, nothing may use the old vid. Runs on rte_vhost's
+ * thread, or on the control thread inside vsw_port_close() and
+ * vsw_port_vhost_sync(), always under this module's lock (calls are
+ * serialized). Set once, before the first port opens.
+ */
+typedef void (*vsw_port_vid_hook_t)(uint16_t slot, int32_t vid);
+extern vsw_port_vid_hook_t vsw_port_vhost_hook;
+
+/** A vhost-user port's attached guest (vid), or -1. */
+int32_t vsw_port_vhost_vid(const struct vsw_port *p);
+
+/** Hand the hook the port's current vid again (under the lock). */
+void vsw_port_vhost_sync(const struct vsw_port *p);
+
+/** True for vhost-user and vhost-user-client ports. */
+static inline bool
+vsw_port_is_vhost(const struct vsw_port *p)
+{
+	return p->conf.type != VSW_PORT_DPDK;
+}
 
 /** Pool for a NUMA socket, provided by the daemon. */
 typedef struct rte_mempool *(*vsw_pool_for_socket_t)(int socket);
@@ -126,14 +157,19 @@ int vsw_port_type_parse(const char *s, enum vsw_port_type *t);
 int vsw_port_conf_check(const struct vsw_port_conf *c, char *err, size_t len);
 
 /**
- * Probe, configure and start the device.
+ * Open the port: a dpdk port's device is probed, configured and started; a
+ * vhost-user port's socket is registered with rte_vhost and started.
  * @param n_txq  tx queues (one per PMD).
  * @return 0, or -errno with a one-line reason in err (and in p->error).
  */
 int vsw_port_open(struct vsw_port *p, uint16_t n_txq, vsw_pool_for_socket_t pool_for,
 		  char *err, size_t len);
 
-/** Stop, close and (if we probed it) remove the device. Idempotent. */
+/**
+ * Stop, close and (if we probed it) remove the device; unregister a
+ * vhost-user socket (its guest is detached through the hook first).
+ * Idempotent.
+ */
 void vsw_port_close(struct vsw_port *p);
 
 /** Read the link state. @return true when it changed. */
