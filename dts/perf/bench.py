@@ -114,17 +114,20 @@ class GenGroup:
         sfx = ",server=1" if gen_server else ""
         qs = QUEUE_SIZE or (1024 if n_ports <= 8 else 256)
         self.gens = []
+        split = n_ports > GEN_MAX_PORTS
         for g, first in enumerate(range(0, n_ports, GEN_MAX_PORTS)):
             idx = range(first, min(n_ports, first + GEN_MAX_PORTS))
             self.gens.append(Testpmd(
                 [f"--lcores=0@{SWITCH_CPU},1@{GEN_CPU}", "--no-pci", "--in-memory",
-                 "--single-file-segments", "-m", "1024" if n_ports <= GEN_MAX_PORTS else "512"] +
+                 "--single-file-segments", "-m", "384" if split else "1024"] +
                 [f"--vdev=net_virtio_user{i},path={socks[i]},mac={gen_mac(i)},"
                  f"queue_size={qs}{sfx}" for i in idx] +
                 ["--", "-i", "--nb-cores=1", "--forward-mode=mac"] +
                 [f"--eth-peer={j},{gen_mac(i ^ 1)}" for j, i in enumerate(idx)] +
                 [f"--txpkts={size}", "--record-core-cycles",
-                 f"--total-num-mbufs={16384 * max(1, len(idx) // 2)}"],
+                 # Split: 2048 mbufs a port (a 256-slot ring each way and a
+                 # burst) so that vswd and two generators fit in 2 GB.
+                 f"--total-num-mbufs={16384 * max(1, len(idx) // 2) if not split else 2048 * len(idx)}"],
                 run / (f"gen{g}.log" if g else "gen.log")))
         self.offs = [0] * len(self.gens)
 
@@ -225,8 +228,11 @@ class Vsw:
         pk = s1["packets"] - s0["packets"]
         busy = s1["busy_cycles"] - s0["busy_cycles"]
         idle = s1["idle_cycles"] - s0["idle_cycles"]
+        polls = sum(s1["burst_sizes"].values()) - sum(s0["burst_sizes"].values())
         return {"cycles_per_packet": busy / pk if pk else None,
-                "switch_busy_pct": 100.0 * busy / (busy + idle) if busy + idle else None}
+                "switch_busy_pct": 100.0 * busy / (busy + idle) if busy + idle else None,
+                # Frames per non-empty rx poll (a port's rx burst).
+                "mean_burst": pk / polls if polls else None}
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
@@ -577,7 +583,28 @@ def paired(results):
             for k, v in sorted(ratios.items())]
 
 
-def markdown(rows, meta, sweep=(), pairs=()):
+def port_scaling(results):
+    """Each system's aggregate with N ports over its aggregate with the
+    fewest ports, round by round (same size and in-flight count): the
+    many-ports target compares these. One row per (size, in flight,
+    system, ports)."""
+    by = {}
+    for r in results:
+        if "mpps" in r and r["mpps"]:
+            by.setdefault((r["size"], r["inflight"], r["system"], r["round"]),
+                          {})[r.get("ports", 2)] = r["mpps"]
+    ratios = {}
+    for (size, inf, s, _rnd), m in by.items():
+        base = min(m)
+        for n, v in m.items():
+            if n != base:
+                ratios.setdefault((size, inf, s, n, base), []).append(v / m[base])
+    return [{"size": k[0], "inflight": k[1], "system": k[2], "ports": k[3], "base_ports": k[4],
+             "rounds": len(v), "ratio_median": statistics.median(v), "ratio_min": min(v),
+             "ratio_max": max(v)} for k, v in sorted(ratios.items())]
+
+
+def markdown(rows, meta, sweep=(), pairs=(), scaling=()):
     out = [f"# vhost-user loopback benchmark, {meta['date']}", "",
            f"Machine: {meta['machine']}; {meta['rounds']} alternating rounds of "
            f"{meta['seconds']} s; in flight (bursts of 32 per port, `tx_first N`): "
@@ -611,6 +638,15 @@ def markdown(rows, meta, sweep=(), pairs=()):
             out.append(f"| {r['size']} | {r['ports']} | {r['inflight']} | {r['system']} | "
                        f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
                        f"{r['rounds']} |")
+    if scaling:
+        out += ["", "Port scaling: a system's aggregate Mpps with N ports over its own with "
+                "the fewest, in the same round (median, min-max over rounds):", "",
+                "| size | in flight | system | ports | / ports | ratio median (min-max) | rounds |",
+                "| ---: | ---: | --- | ---: | ---: | --- | ---: |"]
+        for r in scaling:
+            out.append(f"| {r['size']} | {r['inflight']} | {r['system']} | {r['ports']} | "
+                       f"{r['base_ports']} | {r['ratio_median']:.2f} "
+                       f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {r['rounds']} |")
     for s in meta["skipped"]:
         out.append(f"\nSkipped {s['system']}: {s['why']}")
     return "\n".join(out) + "\n"
@@ -958,7 +994,9 @@ def run_main(a, all_systems):
                             f"{s.name:8s} {r.get('mpps', 0):6.2f} Mpps  cycles/pkt "
                             f"{fmt(r.get('cycles_per_packet'), '.0f')}  busy switch "
                             f"{fmt(r.get('switch_busy_pct'), '.0f')}% gen "
-                            f"{fmt(r.get('gen_busy_pct'), '.0f')}%  {r.get('error', '')}")
+                            f"{fmt(r.get('gen_busy_pct'), '.0f')}%"
+                            + (f"  burst {r['mean_burst']:.1f}" if r.get("mean_burst") else "")
+                            + f"  {r.get('error', '')}")
     shutil.rmtree(work, ignore_errors=True)
     rows, sweep = summarize(results, [s.name for s in systems], sizes)
     meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -966,12 +1004,14 @@ def run_main(a, all_systems):
             "rounds": a.rounds, "seconds": a.seconds, "inflight": a.inflight,
             "command": " ".join(["dts/perf/bench.py"] + sys.argv[1:]), "skipped": skipped}
     pairs = paired(results)
+    scaling = port_scaling(results)
     (out / "results.json").write_text(json.dumps({"meta": meta, "runs": results,
                                                   "summary": rows, "sweep": sweep,
-                                                  "paired": pairs}, indent=2))
-    (out / "results.md").write_text(markdown(rows, meta, sweep, pairs))
+                                                  "paired": pairs, "port_scaling": scaling},
+                                                 indent=2))
+    (out / "results.md").write_text(markdown(rows, meta, sweep, pairs, scaling))
     plot(rows, out / "results.png")
-    log(markdown(rows, meta, sweep, pairs))
+    log(markdown(rows, meta, sweep, pairs, scaling))
     log(f"results in {out}")
     return 0 if all("error" not in r for r in results) else 1
 
