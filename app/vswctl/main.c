@@ -412,11 +412,28 @@ join(json_t *arr, const char *key)
 	return strdup(off ? buf : "-");
 }
 
+/* "ENABLED/TOTAL" vrings of a vhost-show entry, "-" when not attached. */
+static char *
+vrings_on(json_t *p)
+{
+	json_t *rings = json_object_get(p, "rings"), *e;
+	char buf[32];
+	size_t i, on = 0;
+
+	if (json_object_get(p, "vrings") == NULL)
+		return strdup("-");
+	json_array_foreach(rings, i, e)
+		on += json_is_true(json_object_get(e, "enabled"));
+	snprintf(buf, sizeof(buf), "%zu/%lld", on,
+		 (long long)json_integer_value(json_object_get(p, "vrings")));
+	return strdup(buf);
+}
+
 static void
 print_vhost(json_t *r)
 {
 	static const char *const head[] = { "PORT", "MODE", "STATE", "SINCE", "RECONNECTS",
-					    "VRINGS", "RING-SIZES", "FEATURES", "OFFLOADS",
+					    "VRINGS-ON", "RING-SIZES", "FEATURES", "OFFLOADS",
 					    "TX-FULL", "PATH" };
 	static const bool right[] = { false, false, false, false, true, true, false, false,
 				      false, true, false };
@@ -433,7 +450,7 @@ print_vhost(json_t *r)
 				 "connected" : "waiting");
 		vals[3] = since(json_integer_value(json_object_get(p, "state_since")));
 		vals[4] = str_of(json_object_get(p, "reconnects"));
-		vals[5] = str_of(json_object_get(p, "vrings"));
+		vals[5] = vrings_on(p);
 		vals[6] = join(json_object_get(p, "rings"), "size");
 		vals[7] = str_of(json_object_get(p, "features"));
 		vals[8] = join(json_object_get(p, "offloads"), NULL);

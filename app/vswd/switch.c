@@ -1493,9 +1493,10 @@ vhost_json(const struct vsw_port *p)
 	const struct port_rate *r = &rates[p->slot];
 	struct rte_vhost_vring vr;
 	struct vsw_port_ctrs c;
-	uint64_t features = 0;
+	uint64_t features = 0, on;
+	uint32_t changes;
 	json_t *o, *rings;
-	uint16_t i, nq;
+	uint16_t i, nq, mtu;
 	int vid = -1;
 
 	port_ctrs(p, &c);
@@ -1511,12 +1512,18 @@ vhost_json(const struct vsw_port *p)
 	if (vid >= 0) {
 		rte_vhost_get_negotiated_features(vid, &features);
 		nq = rte_vhost_get_vring_num(vid);
+		vsw_port_vhost_vrings(p, &on, &changes);
 		for (i = 0; i < nq; i++)
 			if (rte_vhost_get_vhost_vring(vid, i, &vr) == 0)
-				json_array_append_new(rings, json_pack("{s:i,s:s,s:i}", "vring",
+				json_array_append_new(rings, json_pack("{s:i,s:s,s:i,s:b}", "vring",
 						      i, "dir", i % 2 ? "guest-tx" : "guest-rx",
-						      "size", vr.size));
+						      "size", vr.size, "enabled",
+						      i < 64 && ((on >> i) & 1)));
 		json_object_set_new(o, "vrings", json_integer(nq));
+		json_object_set_new(o, "vring_state_changes", json_integer(changes));
+		/* The MTU the guest was given (VIRTIO_NET_F_MTU), if any. */
+		if (rte_vhost_get_mtu(vid, &mtu) == 0)
+			json_object_set_new(o, "guest_mtu", json_integer(mtu));
 	}
 	json_object_set_new(o, "features", json_sprintf("0x%" PRIx64, features));
 	json_object_set_new(o, "mergeable_rx_buffers",

@@ -226,6 +226,8 @@ struct vhost_reg {
 	char path[VSW_PATH_MAX];
 	bool used;
 	_Atomic int32_t vid;
+	_Atomic uint64_t vrings_on;	/* Vrings 0..63 the guest enabled. */
+	_Atomic uint32_t vring_changes;	/* Enable/disable notifications. */
 };
 
 static struct vhost_reg vhost_regs[VSW_MAX_PORTS];
@@ -288,16 +290,59 @@ vhost_destroy_device(int vid)
 		return;
 	pthread_mutex_lock(&vhost_lock);
 	slot = vhost_find(path);
-	if (slot >= 0 && atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) == vid)
+	if (slot >= 0 && atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) == vid) {
 		vhost_set_vid((uint16_t)slot, -1);
+		atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&vhost_lock);
 	PORT_LOG(INFO, "vhost device %d on %s detached", vid, path);
+}
+
+/* The guest enables or disables one vring (a queue pair it uses or not). */
+static int
+vhost_vring_state_changed(int vid, uint16_t vring, int enable)
+{
+	char path[PATH_MAX];
+	uint64_t bit;
+	int slot;
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return -1;
+	pthread_mutex_lock(&vhost_lock);
+	slot = vhost_find(path);
+	if (slot >= 0 && vring < 64) {
+		bit = 1ULL << vring;
+		if (enable)
+			atomic_fetch_or_explicit(&vhost_regs[slot].vrings_on, bit,
+						 memory_order_relaxed);
+		else
+			atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~bit,
+						  memory_order_relaxed);
+		atomic_fetch_add_explicit(&vhost_regs[slot].vring_changes, 1,
+					  memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	PORT_LOG(DEBUG, "vhost device %d on %s: vring %u %s", vid, path, vring,
+		 enable ? "enabled" : "disabled");
+	return 0;
 }
 
 static const struct rte_vhost_device_ops vhost_ops = {
 	.new_device = vhost_new_device,
 	.destroy_device = vhost_destroy_device,
+	.vring_state_changed = vhost_vring_state_changed,
 };
+
+void
+vsw_port_vhost_vrings(const struct vsw_port *p, uint64_t *enabled, uint32_t *changes)
+{
+	*enabled = 0;
+	*changes = 0;
+	if (!p->open || !vsw_port_is_vhost(p) || p->slot >= VSW_MAX_PORTS)
+		return;
+	*enabled = atomic_load_explicit(&vhost_regs[p->slot].vrings_on, memory_order_relaxed);
+	*changes = atomic_load_explicit(&vhost_regs[p->slot].vring_changes, memory_order_relaxed);
+}
 
 int32_t
 vsw_port_vhost_vid(const struct vsw_port *p)
@@ -365,6 +410,8 @@ vhost_open(struct vsw_port *p, vsw_pool_for_socket_t pool_for, char *err, size_t
 	}
 	snprintf(vhost_regs[p->slot].path, sizeof(vhost_regs[p->slot].path), "%s", path);
 	atomic_store_explicit(&vhost_regs[p->slot].vid, -1, memory_order_relaxed);
+	atomic_store_explicit(&vhost_regs[p->slot].vrings_on, 0, memory_order_relaxed);
+	atomic_store_explicit(&vhost_regs[p->slot].vring_changes, 0, memory_order_relaxed);
 	vhost_regs[p->slot].used = true;
 	pthread_mutex_unlock(&vhost_lock);
 

@@ -100,6 +100,13 @@ extern vsw_port_vid_hook_t vsw_port_vhost_hook;
 /** A vhost-user port's attached guest (vid), or -1. */
 int32_t vsw_port_vhost_vid(const struct vsw_port *p);
 
+/**
+ * Which of a vhost-user port's vrings 0..63 its guest has enabled (bit n =
+ * vring n; even = guest rx, odd = guest tx), and how many enable/disable
+ * notifications came since the port opened. 0 when not attached.
+ */
+void vsw_port_vhost_vrings(const struct vsw_port *p, uint64_t *enabled, uint32_t *changes);
+
 /** Hand the hook the port's current vid again (under the lock). */
 void vsw_port_vhost_sync(const struct vsw_port *p);
 

@@ -8,6 +8,8 @@ A VM port is a virtio-user NIC paired in io forwarding with either
 * a net_tap port: frames written to the kernel tap by the test go into the
   switch, frames from the switch come out on the tap (paced traffic)."""
 import os
+import re
+import subprocess
 import threading
 import time
 
@@ -371,6 +373,15 @@ def test_vhost_multiqueue(vswd, vm_factory):
     d.wait_port_state("p2", "up")
     qs = sorted(q["queue"] for q in d.ctl("rxq-show") if q["port"] == "p1")
     assert qs == [0, 1], d.ctl("rxq-show")
+    # The guest enabled both queue pairs of p1 and the one of p2.
+    wait_for(lambda: [r["enabled"] for r in d.ctl("vhost-show", "p1")[0]["rings"]] ==
+             [True] * 4, 5, what="p1's 4 vrings enabled")
+    vh2 = d.ctl("vhost-show", "p2")[0]
+    assert [r["enabled"] for r in vh2["rings"]] == [True, True], vh2
+    assert vh2["vring_state_changes"] >= 2, vh2
+    out = subprocess.run([vswlib.VSWCTL, "--ctl", d.ctl_path, "vhost-show"], check=True,
+                         capture_output=True, text=True).stdout
+    assert re.search(r"^p1 .* 4/4 ", out, re.M), out
     d.ctl("port-stats-clear")
     rxq0 = {(q["port"], q["queue"]): q["packets"] for q in d.ctl("rxq-show")}
     base = d.mbuf_in_use()
