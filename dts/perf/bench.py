@@ -578,9 +578,14 @@ def paired(results):
         for s, v in m.items():
             if s != "vsw" and "vsw" in m:
                 ratios.setdefault((size, ports, inf, s), []).append(m["vsw"] / v)
-    return [{"size": k[0], "ports": k[1], "inflight": k[2], "system": k[3], "rounds": len(v),
-             "ratio_median": statistics.median(v), "ratio_min": min(v), "ratio_max": max(v)}
-            for k, v in sorted(ratios.items())]
+    return ratio_rows(ratios, ("size", "ports", "inflight", "system"))
+
+
+def ratio_rows(ratios, names):
+    """{key tuple: [per-round ratios]} as rows: the key's fields by name,
+    rounds, median, min and max."""
+    return [dict(zip(names, k), rounds=len(v), ratio_median=statistics.median(v),
+                 ratio_min=min(v), ratio_max=max(v)) for k, v in sorted(ratios.items())]
 
 
 def port_scaling(results):
@@ -599,9 +604,7 @@ def port_scaling(results):
         for n, v in m.items():
             if n != base:
                 ratios.setdefault((size, inf, s, n, base), []).append(v / m[base])
-    return [{"size": k[0], "inflight": k[1], "system": k[2], "ports": k[3], "base_ports": k[4],
-             "rounds": len(v), "ratio_median": statistics.median(v), "ratio_min": min(v),
-             "ratio_max": max(v)} for k, v in sorted(ratios.items())]
+    return ratio_rows(ratios, ("size", "inflight", "system", "ports", "base_ports"))
 
 
 def markdown(rows, meta, sweep=(), pairs=(), scaling=()):
@@ -629,27 +632,33 @@ def markdown(rows, meta, sweep=(), pairs=(), scaling=()):
             out.append(f"| {r['size']} | {r['ports']} | {r['system']} | {r['inflight']} | "
                        f"{r['mpps_median']:.2f} ({r['mpps_min']:.2f}-{r['mpps_max']:.2f}) | "
                        f"{fmt(r['cycles_per_packet_median'], '.0f')} |")
-    if pairs:
-        out += ["", "Paired ratios: vsw's Mpps over the other system's in the same round "
-                "(median, min-max over rounds):", "",
-                "| size | ports | in flight | vsw / system | ratio median (min-max) | rounds |",
-                "| ---: | ---: | ---: | --- | --- | ---: |"]
-        for r in pairs:
-            out.append(f"| {r['size']} | {r['ports']} | {r['inflight']} | {r['system']} | "
-                       f"{r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
-                       f"{r['rounds']} |")
-    if scaling:
-        out += ["", "Port scaling: a system's aggregate Mpps with N ports over its own with "
-                "the fewest, in the same round (median, min-max over rounds):", "",
-                "| size | in flight | system | ports | / ports | ratio median (min-max) | rounds |",
-                "| ---: | ---: | --- | ---: | ---: | --- | ---: |"]
-        for r in scaling:
-            out.append(f"| {r['size']} | {r['inflight']} | {r['system']} | {r['ports']} | "
-                       f"{r['base_ports']} | {r['ratio_median']:.2f} "
-                       f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {r['rounds']} |")
+    out += ratio_table("Paired ratios: vsw's Mpps over the other system's in the same round "
+                       "(median, min-max over rounds):", pairs,
+                       (("size", "size"), ("ports", "ports"), ("in flight", "inflight"),
+                        ("vsw / system", "system")))
+    out += ratio_table("Port scaling: a system's aggregate Mpps with N ports over its own with "
+                       "the fewest, in the same round (median, min-max over rounds):", scaling,
+                       (("size", "size"), ("in flight", "inflight"), ("system", "system"),
+                        ("ports", "ports"), ("/ ports", "base_ports")))
     for s in meta["skipped"]:
         out.append(f"\nSkipped {s['system']}: {s['why']}")
     return "\n".join(out) + "\n"
+
+
+def ratio_table(title, rows, cols):
+    """Markdown lines for ratio_rows() output: the key columns (header,
+    field), then the ratio and the number of rounds. Nothing when empty."""
+    if not rows:
+        return []
+    out = ["", title, "", "| " + " | ".join(h for h, _ in cols) +
+           " | ratio median (min-max) | rounds |",
+           "|" + "".join(" --- |" if f == "system" else " ---: |" for _, f in cols) +
+           " --- | ---: |"]
+    for r in rows:
+        out.append("| " + " | ".join(str(r[f]) for _, f in cols) +
+                   f" | {r['ratio_median']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
+                   f"{r['rounds']} |")
+    return out
 
 
 def plot(rows, path):
