@@ -236,7 +236,11 @@ port_max_len(const struct vsw_port *p)
 {
 	uint16_t mtu = p->conf.mtu;
 
-	if (mtu == 0 && (vsw_port_is_vhost(p) || rte_eth_dev_get_mtu(p->eth_port, &mtu) != 0))
+	if (mtu == 0 && vsw_port_is_vhost(p))
+		mtu = vsw_port_vhost_mtu(p);	/* The guest's (VIRTIO_NET_F_MTU), or 0. */
+	else if (mtu == 0 && rte_eth_dev_get_mtu(p->eth_port, &mtu) != 0)
+		mtu = 0;
+	if (mtu == 0)
 		mtu = RTE_ETHER_MTU;
 	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 }
@@ -295,9 +299,12 @@ place_rxq(const struct vsw_dp_conf *c, const struct vsw_port *p)
  * vsw_port_vid[slot] (see vsw_dp.h). The port module hands it over
  * (vsw_port_vhost_hook = vsw_dp_set_vid) from rte_vhost's new_device
  * notification, and takes it back from its destroy_device notification,
- * which rte_vhost delivers before it frees the device: vsw_dp_set_vid()
- * waits there until no PMD still uses the old id.
+ * which rte_vhost delivers before it frees the device, or in
+ * vsw_port_close() before it unregisters the socket: vsw_dp_set_vid()
+ * waits until no PMD still uses the old id (lib/port/port.c says which
+ * locks are never held then, and why).
  */
+
 /* Open a port's device. */
 static int
 port_open(struct vsw_port *p, char *err, size_t len)
@@ -1202,6 +1209,8 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 			if (mtu == 0 && p->open && !vsw_port_is_vhost(p))
 				rte_eth_dev_get_mtu(p->eth_port, &mtu);
 			else if (mtu == 0 && p->open)
+				mtu = vsw_port_vhost_mtu(p);
+			if (mtu == 0 && p->open)
 				mtu = RTE_ETHER_MTU;
 			jp = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:I}",
 				       "name", p->conf.name,
@@ -1491,13 +1500,10 @@ static json_t *
 vhost_json(const struct vsw_port *p)
 {
 	const struct port_rate *r = &rates[p->slot];
-	struct rte_vhost_vring vr;
+	struct vsw_vhost_info vi;
 	struct vsw_port_ctrs c;
-	uint64_t features = 0, on;
-	uint32_t changes;
 	json_t *o, *rings;
-	uint16_t i, nq, mtu;
-	int vid = -1;
+	uint16_t i;
 
 	port_ctrs(p, &c);
 	o = json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:I}", "port", p->conf.name, "mode",
@@ -1506,29 +1512,22 @@ vhost_json(const struct vsw_port *p)
 		      "reconnects", (json_int_t)(p->link_changes / 2),
 		      "tx_full_drops", (json_int_t)c.drops[VSW_DROP_TX_FULL]);
 	json_object_set_new(o, "tx_full_drops_per_s", json_real(r->drops_ps));
-	if (p->open && p->link_up)
-		vid = vsw_port_vhost_vid(p);
 	rings = json_array();
-	if (vid >= 0) {
-		rte_vhost_get_negotiated_features(vid, &features);
-		nq = rte_vhost_get_vring_num(vid);
-		vsw_port_vhost_vrings(p, &on, &changes);
-		for (i = 0; i < nq; i++)
-			if (rte_vhost_get_vhost_vring(vid, i, &vr) == 0)
-				json_array_append_new(rings, json_pack("{s:i,s:s,s:i,s:b}", "vring",
-						      i, "dir", i % 2 ? "guest-tx" : "guest-rx",
-						      "size", vr.size, "enabled",
-						      i < 64 && ((on >> i) & 1)));
-		json_object_set_new(o, "vrings", json_integer(nq));
-		json_object_set_new(o, "vring_state_changes", json_integer(changes));
+	if (vsw_port_vhost_info(p, &vi) == 0) {
+		for (i = 0; i < vi.n_vrings; i++)
+			json_array_append_new(rings, json_pack("{s:i,s:s,s:i,s:b}", "vring", i,
+					      "dir", i % 2 ? "guest-tx" : "guest-rx", "size",
+					      vi.ring_size[i], "enabled", (vi.vrings_on >> i) & 1));
+		json_object_set_new(o, "vrings", json_integer(vi.n_vrings));
 		/* The MTU the guest was given (VIRTIO_NET_F_MTU), if any. */
-		if (rte_vhost_get_mtu(vid, &mtu) == 0)
-			json_object_set_new(o, "guest_mtu", json_integer(mtu));
+		if (vi.mtu != 0)
+			json_object_set_new(o, "guest_mtu", json_integer(vi.mtu));
 	}
-	json_object_set_new(o, "features", json_sprintf("0x%" PRIx64, features));
+	json_object_set_new(o, "vring_state_changes", json_integer(vi.vring_changes));
+	json_object_set_new(o, "features", json_sprintf("0x%" PRIx64, vi.features));
 	json_object_set_new(o, "mergeable_rx_buffers",
-			    json_boolean(features & (1ULL << 15)));
-	json_object_set_new(o, "offloads", offloads_json(features));
+			    json_boolean(vi.features & (1ULL << 15)));
+	json_object_set_new(o, "offloads", offloads_json(vi.features));
 	json_object_set_new(o, "rings", rings);
 	return o;
 }
@@ -2044,8 +2043,6 @@ vswd_tick(struct vsw_switch *sw, uint64_t now_ms)
 		for (i = 0; i < VSW_MAX_PORTS; i++) {
 			if (sw->ports[i] != NULL && vsw_port_link_update(sw->ports[i])) {
 				changed = true;
-				if (sw->ports[i]->open && vsw_port_is_vhost(sw->ports[i]))
-					vsw_port_vhost_sync(sw->ports[i]);
 				event(RTE_LOG_INFO, "port %s is %s", sw->ports[i]->conf.name,
 				      sw->ports[i]->link_up ? "up" : "down");
 			}

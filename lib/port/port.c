@@ -218,131 +218,183 @@ vhost_precheck(const struct vsw_port *p, char *err, size_t len)
 
 /*
  * One entry per port slot with a registered socket. rte_vhost names a
- * device only by vid and socket path, so its notifications find the slot
- * by path. The lock serializes the notifications, vsw_port_vhost_sync()
- * and the end of vsw_port_close(): the hook sees one vid at a time.
+ * device only by vid and socket path: a new connection finds its slot by
+ * path and records it in vid_slot[], where the later notifications of that
+ * vid find it.
+ *
+ * Locks, and why there are two (see the deadlocks they avoid below):
+ *  - vhost_lock guards the table; it is only ever held for a few loads and
+ *    stores, never across a wait or a call into rte_vhost's own locks.
+ *  - hook_lock orders the changes of a slot's vid and the hook calls that
+ *    publish them; the hook may wait for the PMDs (an RCU grace period).
+ * rte_vhost calls vring_state_changed with every vring of that guest
+ * locked, and a PMD inside rte_vhost spins on those locks: that callback
+ * takes no lock at all, or a wait under it could never end. For the same
+ * reason nothing waits for the PMDs inside rte_vhost_driver_unregister()
+ * (it holds rte_vhost's socket mutexes): vhost_close() takes the vid back
+ * and waits first, so the destroy notification it causes has nothing to do.
  */
 struct vhost_reg {
 	char path[VSW_PATH_MAX];
 	bool used;
+	bool closing;			/* vhost_close() runs: refuse new guests. */
 	_Atomic int32_t vid;
-	_Atomic uint64_t vrings_on;	/* Vrings 0..63 the guest enabled. */
-	_Atomic uint32_t vring_changes;	/* Enable/disable notifications. */
+	uint16_t mtu;			/* Guest MTU (VIRTIO_NET_F_MTU), 0 = none. */
+	_Atomic uint64_t vrings_on;	/* Vrings 0..63 the guest made ready. */
+	_Atomic uint32_t vring_changes;	/* Ready/not-ready notifications. */
 };
 
 static struct vhost_reg vhost_regs[VSW_MAX_PORTS];
 static pthread_mutex_t vhost_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+/* vid -> slot + 1 (0: none), from the connection's first notification. */
+static _Atomic uint16_t vid_slot[RTE_MAX_VHOST_DEVICE];
 
-/* Under vhost_lock. */
-static void
-vhost_set_vid(uint16_t slot, int32_t vid)
-{
-	atomic_store_explicit(&vhost_regs[slot].vid, vid, memory_order_release);
-	if (vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook(slot, vid);
-}
-
-/* Under vhost_lock: the slot whose socket is path, or -1. */
+/* Under vhost_lock: the open slot whose socket is path, or -1. */
 static int
 vhost_find(const char *path)
 {
 	unsigned int i;
 
 	for (i = 0; i < VSW_MAX_PORTS; i++)
-		if (vhost_regs[i].used && strcmp(vhost_regs[i].path, path) == 0)
+		if (vhost_regs[i].used && !vhost_regs[i].closing &&
+		    strcmp(vhost_regs[i].path, path) == 0)
 			return (int)i;
 	return -1;
 }
 
+/* The slot of a connection, or -1. Lock-free. */
 static int
-vhost_new_device(int vid)
+vid_to_slot(int vid)
+{
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return -1;
+	return (int)atomic_load_explicit(&vid_slot[vid], memory_order_acquire) - 1;
+}
+
+static void
+vid_map(int vid, int slot)
+{
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
+		atomic_store_explicit(&vid_slot[vid], (uint16_t)(slot + 1), memory_order_release);
+}
+
+/* A guest connected to a port's socket (before any negotiation). */
+static int
+on_new_connection(int vid)
 {
 	char path[PATH_MAX];
-	uint16_t i, n;
 	int slot;
 
 	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
 		return -1;
 	pthread_mutex_lock(&vhost_lock);
 	slot = vhost_find(path);
+	if (slot >= 0) {
+		atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
+		vid_map(vid, slot);
+	}
+	pthread_mutex_unlock(&vhost_lock);
 	if (slot < 0) {
-		pthread_mutex_unlock(&vhost_lock);
-		PORT_LOG(WARNING, "vhost device %d on %s: no port has that socket", vid, path);
+		PORT_LOG(WARNING, "vhost connection %d on %s refused: the port is closing", vid,
+			 path);
 		return -1;
 	}
-	/* PMDs poll: guests need not kick (the sleeping PMD turns kicks on). */
-	n = rte_vhost_get_vring_num(vid);
-	for (i = 0; i < n; i++)
-		rte_vhost_enable_guest_notification(vid, i, 0);
-	vhost_set_vid((uint16_t)slot, vid);
-	pthread_mutex_unlock(&vhost_lock);
-	PORT_LOG(INFO, "vhost device %d attached on %s (%u vrings)", vid, path, n);
 	return 0;
 }
 
 static void
-vhost_destroy_device(int vid)
+on_destroy_connection(int vid)
 {
-	char path[PATH_MAX];
-	int slot;
+	vid_map(vid, -1);
+}
 
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
-		return;
+/* The guest's virtio device is ready: PMDs may use the vid from now on. */
+static int
+on_new_device(int vid)
+{
+	int slot = vid_to_slot(vid);
+	uint16_t i, n, mtu = 0;
+	bool ok;
+
+	if (slot < 0)
+		return -1;
+	/* PMDs poll: guests need not kick (the sleeping PMD turns kicks on). */
+	n = rte_vhost_get_vring_num(vid);
+	for (i = 0; i < n; i++)
+		rte_vhost_enable_guest_notification(vid, i, 0);
+	if (rte_vhost_get_mtu(vid, &mtu) != 0)
+		mtu = 0;
+	pthread_mutex_lock(&hook_lock);
 	pthread_mutex_lock(&vhost_lock);
-	slot = vhost_find(path);
-	if (slot >= 0 && atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) == vid) {
-		vhost_set_vid((uint16_t)slot, -1);
+	ok = vhost_regs[slot].used && !vhost_regs[slot].closing;
+	if (ok) {
+		vhost_regs[slot].mtu = mtu;
+		atomic_store_explicit(&vhost_regs[slot].vid, vid, memory_order_release);
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	if (ok && vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook((uint16_t)slot, vid);
+	pthread_mutex_unlock(&hook_lock);
+	if (!ok)
+		return -1;
+	PORT_LOG(INFO, "vhost device %d attached to slot %d (%u vrings)", vid, slot, n);
+	return 0;
+}
+
+/* rte_vhost is about to free the device: no PMD may use the vid after this. */
+static void
+on_destroy_device(int vid)
+{
+	int slot = vid_to_slot(vid);
+	bool mine;
+
+	if (slot < 0)
+		return;
+	pthread_mutex_lock(&hook_lock);
+	pthread_mutex_lock(&vhost_lock);
+	/* Not when vhost_close() took the vid back already (it has waited). */
+	mine = atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) == vid;
+	if (mine) {
+		atomic_store_explicit(&vhost_regs[slot].vid, -1, memory_order_release);
 		atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&vhost_lock);
-	PORT_LOG(INFO, "vhost device %d on %s detached", vid, path);
+	if (mine && vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook((uint16_t)slot, -1);
+	pthread_mutex_unlock(&hook_lock);
+	PORT_LOG(INFO, "vhost device %d detached from slot %d", vid, slot);
 }
 
-/* The guest enables or disables one vring (a queue pair it uses or not). */
+/*
+ * A vring became ready (enabled, addresses and kick set) or stopped being.
+ * rte_vhost holds all of this guest's vring locks here: no lock, no wait,
+ * no rte_vhost call that locks a vring.
+ */
 static int
-vhost_vring_state_changed(int vid, uint16_t vring, int enable)
+on_vring_state(int vid, uint16_t vring, int enable)
 {
-	char path[PATH_MAX];
+	int slot = vid_to_slot(vid);
 	uint64_t bit;
-	int slot;
 
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
-		return -1;
-	pthread_mutex_lock(&vhost_lock);
-	slot = vhost_find(path);
-	if (slot >= 0 && vring < 64) {
-		bit = 1ULL << vring;
-		if (enable)
-			atomic_fetch_or_explicit(&vhost_regs[slot].vrings_on, bit,
-						 memory_order_relaxed);
-		else
-			atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~bit,
-						  memory_order_relaxed);
-		atomic_fetch_add_explicit(&vhost_regs[slot].vring_changes, 1,
-					  memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&vhost_lock);
-	PORT_LOG(DEBUG, "vhost device %d on %s: vring %u %s", vid, path, vring,
-		 enable ? "enabled" : "disabled");
+	if (slot < 0 || vring >= 64)
+		return 0;
+	bit = 1ULL << vring;
+	if (enable)
+		atomic_fetch_or_explicit(&vhost_regs[slot].vrings_on, bit, memory_order_relaxed);
+	else
+		atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~bit, memory_order_relaxed);
+	atomic_fetch_add_explicit(&vhost_regs[slot].vring_changes, 1, memory_order_relaxed);
 	return 0;
 }
 
 static const struct rte_vhost_device_ops vhost_ops = {
-	.new_device = vhost_new_device,
-	.destroy_device = vhost_destroy_device,
-	.vring_state_changed = vhost_vring_state_changed,
+	.new_device = on_new_device,
+	.destroy_device = on_destroy_device,
+	.vring_state_changed = on_vring_state,
+	.new_connection = on_new_connection,
+	.destroy_connection = on_destroy_connection,
 };
-
-void
-vsw_port_vhost_vrings(const struct vsw_port *p, uint64_t *enabled, uint32_t *changes)
-{
-	*enabled = 0;
-	*changes = 0;
-	if (!p->open || !vsw_port_is_vhost(p) || p->slot >= VSW_MAX_PORTS)
-		return;
-	*enabled = atomic_load_explicit(&vhost_regs[p->slot].vrings_on, memory_order_relaxed);
-	*changes = atomic_load_explicit(&vhost_regs[p->slot].vring_changes, memory_order_relaxed);
-}
 
 int32_t
 vsw_port_vhost_vid(const struct vsw_port *p)
@@ -352,27 +404,63 @@ vsw_port_vhost_vid(const struct vsw_port *p)
 	return atomic_load_explicit(&vhost_regs[p->slot].vid, memory_order_acquire);
 }
 
-void
-vsw_port_vhost_sync(const struct vsw_port *p)
+uint16_t
+vsw_port_vhost_mtu(const struct vsw_port *p)
 {
-	if (!vsw_port_is_vhost(p) || p->slot >= VSW_MAX_PORTS)
-		return;
+	uint16_t mtu = 0;
+
+	if (vsw_port_vhost_vid(p) < 0)
+		return 0;
 	pthread_mutex_lock(&vhost_lock);
-	if (vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook(p->slot,
-				    p->open ? atomic_load_explicit(&vhost_regs[p->slot].vid,
-								   memory_order_relaxed) : -1);
+	mtu = vhost_regs[p->slot].mtu;
 	pthread_mutex_unlock(&vhost_lock);
+	return mtu;
 }
 
+int
+vsw_port_vhost_info(const struct vsw_port *p, struct vsw_vhost_info *info)
+{
+	struct rte_vhost_vring vr;
+	int32_t vid;
+	uint16_t i;
+
+	memset(info, 0, sizeof(*info));
+	if (!p->open || !vsw_port_is_vhost(p) || p->slot >= VSW_MAX_PORTS)
+		return -ENOTCONN;
+	/* rte_vhost frees a device only after on_destroy_device took this lock. */
+	pthread_mutex_lock(&vhost_lock);
+	vid = atomic_load_explicit(&vhost_regs[p->slot].vid, memory_order_relaxed);
+	if (vid >= 0) {
+		if (rte_vhost_get_negotiated_features(vid, &info->features) != 0)
+			info->features = 0;
+		info->n_vrings = RTE_MIN(rte_vhost_get_vring_num(vid), VSW_VHOST_INFO_VRINGS);
+		for (i = 0; i < info->n_vrings; i++)
+			if (rte_vhost_get_vhost_vring(vid, i, &vr) == 0)
+				info->ring_size[i] = vr.size;
+		info->mtu = vhost_regs[p->slot].mtu;
+		info->vrings_on = atomic_load_explicit(&vhost_regs[p->slot].vrings_on,
+						       memory_order_relaxed);
+	}
+	info->vring_changes = atomic_load_explicit(&vhost_regs[p->slot].vring_changes,
+						   memory_order_relaxed);
+	pthread_mutex_unlock(&vhost_lock);
+	return vid >= 0 ? 0 : -ENOTCONN;
+}
+
+/* Forget the slot's entry and its connections' mappings. */
 static void
 vhost_release(uint16_t slot)
 {
+	unsigned int v;
+
 	pthread_mutex_lock(&vhost_lock);
-	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) >= 0)
-		vhost_set_vid(slot, -1);
+	for (v = 0; v < RTE_MAX_VHOST_DEVICE; v++)
+		if (vid_to_slot((int)v) == slot)
+			vid_map((int)v, -1);
 	vhost_regs[slot].used = false;
+	vhost_regs[slot].closing = false;
 	vhost_regs[slot].path[0] = '\0';
+	atomic_store_explicit(&vhost_regs[slot].vid, -1, memory_order_relaxed);
 	pthread_mutex_unlock(&vhost_lock);
 }
 
@@ -403,15 +491,18 @@ vhost_open(struct vsw_port *p, vsw_pool_for_socket_t pool_for, char *err, size_t
 		goto out;
 	}
 	pthread_mutex_lock(&vhost_lock);
-	if (vhost_find(path) >= 0) {
+	if (vhost_regs[p->slot].used || vhost_find(path) >= 0) {
 		pthread_mutex_unlock(&vhost_lock);
-		ret = vsw_errf(err, len, -EEXIST, "socket %s is already registered", path);
+		ret = vsw_errf(err, len, -EEXIST, "socket %s or slot %u is already registered",
+			       path, p->slot);
 		goto out;
 	}
 	snprintf(vhost_regs[p->slot].path, sizeof(vhost_regs[p->slot].path), "%s", path);
 	atomic_store_explicit(&vhost_regs[p->slot].vid, -1, memory_order_relaxed);
 	atomic_store_explicit(&vhost_regs[p->slot].vrings_on, 0, memory_order_relaxed);
 	atomic_store_explicit(&vhost_regs[p->slot].vring_changes, 0, memory_order_relaxed);
+	vhost_regs[p->slot].mtu = 0;
+	vhost_regs[p->slot].closing = false;
 	vhost_regs[p->slot].used = true;
 	pthread_mutex_unlock(&vhost_lock);
 
@@ -457,12 +548,26 @@ out:
 	return ret;
 }
 
-/* Detach the guest (rte_vhost notifies destroy_device) and drop the socket. */
+/*
+ * Take the guest's vid back and wait until no PMD uses it, then drop the
+ * socket: rte_vhost_driver_unregister() destroys the device under its own
+ * mutexes, where on_destroy_device() must not wait.
+ */
 static void
 vhost_close(struct vsw_port *p)
 {
-	int ret = rte_vhost_driver_unregister(p->conf.path);
+	int32_t vid;
+	int ret;
 
+	pthread_mutex_lock(&hook_lock);
+	pthread_mutex_lock(&vhost_lock);
+	vhost_regs[p->slot].closing = true;
+	vid = atomic_exchange_explicit(&vhost_regs[p->slot].vid, -1, memory_order_acq_rel);
+	pthread_mutex_unlock(&vhost_lock);
+	if (vid >= 0 && vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook(p->slot, -1);
+	pthread_mutex_unlock(&hook_lock);
+	ret = rte_vhost_driver_unregister(p->conf.path);
 	if (ret != 0)
 		PORT_LOG(WARNING, "%s: unregister %s: %d", p->conf.name, p->conf.path, ret);
 	vhost_release(p->slot);

@@ -89,10 +89,10 @@ extern bool vsw_port_vhost_tso;
 /**
  * Called with (slot, vid) when a vhost-user port's guest attaches and with
  * (slot, -1) when it goes away, before rte_vhost frees the device: after
- * the call returns, nothing may use the old vid. Runs on rte_vhost's
- * thread, or on the control thread inside vsw_port_close() and
- * vsw_port_vhost_sync(), always under this module's lock (calls are
- * serialized). Set once, before the first port opens.
+ * the call returns, nothing may use the old vid (the hook may wait for the
+ * PMDs). Runs on rte_vhost's thread, or on the control thread inside
+ * vsw_port_close(); calls are serialized, and none runs under a lock of
+ * rte_vhost's. Set once, before the first port opens.
  */
 typedef void (*vsw_port_vid_hook_t)(uint16_t slot, int32_t vid);
 extern vsw_port_vid_hook_t vsw_port_vhost_hook;
@@ -100,15 +100,27 @@ extern vsw_port_vid_hook_t vsw_port_vhost_hook;
 /** A vhost-user port's attached guest (vid), or -1. */
 int32_t vsw_port_vhost_vid(const struct vsw_port *p);
 
-/**
- * Which of a vhost-user port's vrings 0..63 its guest has enabled (bit n =
- * vring n; even = guest rx, odd = guest tx), and how many enable/disable
- * notifications came since the port opened. 0 when not attached.
- */
-void vsw_port_vhost_vrings(const struct vsw_port *p, uint64_t *enabled, uint32_t *changes);
+/** The MTU the attached guest was given (VIRTIO_NET_F_MTU), or 0. */
+uint16_t vsw_port_vhost_mtu(const struct vsw_port *p);
 
-/** Hand the hook the port's current vid again (under the lock). */
-void vsw_port_vhost_sync(const struct vsw_port *p);
+#define VSW_VHOST_INFO_VRINGS 64
+
+/** What vhost-show tells about a vhost-user port's guest. */
+struct vsw_vhost_info {
+	uint64_t features;		/**< Negotiated virtio features. */
+	uint64_t vrings_on;		/**< Bit n: vring n is ready (enabled). */
+	uint32_t vring_changes;		/**< Ready/not-ready notifications so far. */
+	uint16_t n_vrings;		/**< Vrings the guest set up (at most 64 listed). */
+	uint16_t mtu;			/**< Guest MTU (VIRTIO_NET_F_MTU), 0 = none. */
+	uint16_t ring_size[VSW_VHOST_INFO_VRINGS];
+};
+
+/**
+ * Read the attached guest's state, safely against its going away.
+ * @return 0, or -ENOTCONN when no guest is attached (info zeroed but for
+ * vring_changes).
+ */
+int vsw_port_vhost_info(const struct vsw_port *p, struct vsw_vhost_info *info);
 
 /** True for vhost-user and vhost-user-client ports. */
 static inline bool
