@@ -230,19 +230,27 @@ conf_free(struct vsw_dp_conf *c)
 	free(c);
 }
 
-/* Longest frame a port may send: its MTU plus Ethernet header and one tag. */
-static uint32_t
-port_max_len(const struct vsw_port *p)
+/*
+ * An open port's MTU: the configured one, else the device's (a vhost-user
+ * guest's from VIRTIO_NET_F_MTU), else 1500.
+ */
+static uint16_t
+port_mtu(const struct vsw_port *p)
 {
 	uint16_t mtu = p->conf.mtu;
 
 	if (mtu == 0 && vsw_port_is_vhost(p))
-		mtu = vsw_port_vhost_mtu(p);	/* The guest's (VIRTIO_NET_F_MTU), or 0. */
+		mtu = vsw_port_vhost_mtu(p);
 	else if (mtu == 0 && rte_eth_dev_get_mtu(p->eth_port, &mtu) != 0)
 		mtu = 0;
-	if (mtu == 0)
-		mtu = RTE_ETHER_MTU;
-	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+	return mtu != 0 ? mtu : RTE_ETHER_MTU;
+}
+
+/* Longest frame a port may send: its MTU plus Ethernet header and one tag. */
+static uint32_t
+port_max_len(const struct vsw_port *p)
+{
+	return (uint32_t)port_mtu(p) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 }
 
 /* The open port of a bridge called name, or NULL. */
@@ -310,13 +318,6 @@ static int
 port_open(struct vsw_port *p, char *err, size_t len)
 {
 	return vsw_port_open(p, (uint16_t)vsw_n_pmds, vswd_pool_for, err, len);
-}
-
-/* Close a port's device. No PMD may poll or send to it any more. */
-static void
-port_close(struct vsw_port *p)
-{
-	vsw_port_close(p);
 }
 
 /* Build and publish the snapshot of the current registry. */
@@ -1037,7 +1038,7 @@ del_port_internal(struct vsw_switch *sw, struct vsw_port *p)
 	publish(sw);			/* No PMD polls or sends to it after this. */
 	vsw_fdb_flush(b->fdb, p->slot, true);
 	vsw_fdb_set_port_limit(b->fdb, p->slot, 0);
-	port_close(p);
+	vsw_port_close(p);
 	event(RTE_LOG_INFO, "port %s deleted from bridge %s", p->conf.name, b->name);
 	free(p);
 }
@@ -1066,7 +1067,7 @@ reopen_port(struct vsw_switch *sw, struct vsw_port *p, const struct vsw_port_con
 
 	sw->ports[p->slot] = NULL;
 	publish(sw);
-	port_close(p);
+	vsw_port_close(p);
 	p->conf = *c;
 	ret = port_open(p, err, len);
 	if (ret < 0) {
@@ -1205,13 +1206,7 @@ cmd_show(void *ctx, json_t *args, json_t **res, char *err, size_t len)
 				if (rte_eth_macaddr_get(p->eth_port, &a) == 0)
 					mac_str(&a, mac, sizeof(mac));
 			}
-			mtu = p->conf.mtu;
-			if (mtu == 0 && p->open && !vsw_port_is_vhost(p))
-				rte_eth_dev_get_mtu(p->eth_port, &mtu);
-			else if (mtu == 0 && p->open)
-				mtu = vsw_port_vhost_mtu(p);
-			if (mtu == 0 && p->open)
-				mtu = RTE_ETHER_MTU;
+			mtu = p->open ? port_mtu(p) : p->conf.mtu;
 			jp = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:i,s:I}",
 				       "name", p->conf.name,
 				       "type", vsw_port_type_name(p->conf.type),
@@ -2350,7 +2345,7 @@ vswd_shutdown(struct vsw_switch *sw)
 	for (i = 0; i < VSW_MAX_PORTS; i++) {
 		if (sw->ports[i] == NULL)
 			continue;
-		port_close(sw->ports[i]);
+		vsw_port_close(sw->ports[i]);
 		free(sw->ports[i]);
 		sw->ports[i] = NULL;
 	}
