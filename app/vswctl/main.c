@@ -433,16 +433,16 @@ static void
 print_vhost(json_t *r)
 {
 	static const char *const head[] = { "PORT", "MODE", "STATE", "SINCE", "RECONNECTS",
-					    "VRINGS-ON", "RING-SIZES", "FEATURES", "OFFLOADS",
-					    "TX-FULL", "PATH" };
+					    "VRINGS-ON", "WALK", "RING-SIZES", "FEATURES",
+					    "OFFLOADS", "TX-FULL", "PATH" };
 	static const bool right[] = { false, false, false, false, true, true, false, false,
-				      false, true, false };
+				      false, false, true, false };
 	json_t *p;
 	struct table t;
-	char *vals[11];
+	char *vals[12];
 	size_t i;
 
-	table_init(&t, 11, head, right);
+	table_init(&t, 12, head, right);
 	json_array_foreach(r, i, p) {
 		vals[0] = str_of(json_object_get(p, "port"));
 		vals[1] = str_of(json_object_get(p, "mode"));
@@ -451,11 +451,13 @@ print_vhost(json_t *r)
 		vals[3] = since(json_integer_value(json_object_get(p, "state_since")));
 		vals[4] = str_of(json_object_get(p, "reconnects"));
 		vals[5] = vrings_on(p);
-		vals[6] = join(json_object_get(p, "rings"), "size");
-		vals[7] = str_of(json_object_get(p, "features"));
-		vals[8] = join(json_object_get(p, "offloads"), NULL);
-		vals[9] = str_of(json_object_get(p, "tx_full_drops"));
-		vals[10] = str_of(json_object_get(p, "path"));
+		vals[6] = json_object_get(p, "walk") != NULL ?
+			  str_of(json_object_get(p, "walk")) : strdup("-");
+		vals[7] = join(json_object_get(p, "rings"), "size");
+		vals[8] = str_of(json_object_get(p, "features"));
+		vals[9] = join(json_object_get(p, "offloads"), NULL);
+		vals[10] = str_of(json_object_get(p, "tx_full_drops"));
+		vals[11] = str_of(json_object_get(p, "path"));
 		table_row(&t, vals);
 	}
 	table_print(&t);

@@ -48,6 +48,7 @@ struct options {
 	char vhost_dirs[4096];
 	unsigned int pmd_sleep_max;
 	bool tso;
+	bool walk_rte;
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -73,6 +74,7 @@ usage(FILE *f)
 		"  --vhost-dir DIR[:DIR] only allow vhost-user sockets in these directories\n"
 		"  --pmd-sleep-max US  idle PMDs sleep up to US microseconds (default 0: poll)\n"
 		"  --tso               offer TCP segmentation offload to vhost-user guests\n"
+		"  --vhost-walk WHO    who walks guests' rings: vsw (default) or rte (rte_vhost)\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -339,6 +341,7 @@ main(int argc, char **argv)
 		{ "vhost-dir", required_argument, NULL, 'D' },
 		{ "pmd-sleep-max", required_argument, NULL, 'S' },
 		{ "tso", no_argument, NULL, 'T' },
+		{ "vhost-walk", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -383,6 +386,13 @@ main(int argc, char **argv)
 		case 'D': snprintf(o.vhost_dirs, sizeof(o.vhost_dirs), "%s", optarg); break;
 		case 'S': o.pmd_sleep_max = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'T': o.tso = true; break;
+		case 'W':
+			if (strcmp(optarg, "vsw") != 0 && strcmp(optarg, "rte") != 0) {
+				fprintf(stderr, "vswd: --vhost-walk is vsw or rte\n");
+				return 2;
+			}
+			o.walk_rte = strcmp(optarg, "rte") == 0;
+			break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -534,6 +544,9 @@ main(int argc, char **argv)
 	/* Without the partial-sum flag a TSO frame could not be carried (csum.c). */
 	vsw_port_vhost_tso = o.tso && vsw_csum_partial != 0;
 	vsw_port_vhost_hook = vsw_dp_set_vid;
+	vsw_port_vhost_pause = vsw_dp_pause_vid;
+	vsw_port_vhost_walked = vsw_dp_vid_walked;
+	vsw_vdev_walk = !o.walk_rte;
 	if (o.tso && !vsw_port_vhost_tso)
 		RTE_LOG(WARNING, USER1, "vswd: --tso ignored: no mbuf flag for partial checksums\n");
 	ret = vsw_dp_start();

@@ -1517,8 +1517,12 @@ vhost_json(const struct vsw_port *p)
 		/* The MTU the guest was given (VIRTIO_NET_F_MTU), if any. */
 		if (vi.mtu != 0)
 			json_object_set_new(o, "guest_mtu", json_integer(vi.mtu));
+		/* Who walks the guest's rings: vsw itself, or rte_vhost's functions. */
+		json_object_set_new(o, "walk", json_string(vsw_dp_vid_walked(p->slot) ?
+							   "vsw" : "rte"));
 	}
 	json_object_set_new(o, "vring_state_changes", json_integer(vi.vring_changes));
+	json_object_set_new(o, "walk_pauses", json_integer(vi.pauses));
 	json_object_set_new(o, "features", json_sprintf("0x%" PRIx64, vi.features));
 	json_object_set_new(o, "mergeable_rx_buffers",
 			    json_boolean(vi.features & (1ULL << 15)));

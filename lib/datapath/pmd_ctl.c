@@ -37,6 +37,7 @@ struct rte_rcu_qsbr *vsw_qsbr;
 struct rte_ring *vsw_dp_learn_ring;
 _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
 _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
+struct vsw_vdev *_Atomic vsw_port_vdev[VSW_MAX_PORTS];
 _Atomic uint8_t vsw_port_guest_ol[VSW_MAX_PORTS];
 _Atomic uint32_t vsw_dp_kick_sleepers;
 int vsw_dp_main_wake_fd = -1;
@@ -173,33 +174,81 @@ vsw_dp_wake(void)
 			DP_LOG(WARNING, "cannot wake PMD %u: %s", i, strerror(errno));
 }
 
-void
-vsw_dp_set_vid(uint16_t slot, int32_t vid)
+/* The guest's offload features, before its id is published. */
+static void
+set_guest_ol(uint16_t slot, int32_t vid)
 {
+	uint64_t features = 0;
+
+	if (rte_vhost_get_negotiated_features(vid, &features) != 0)
+		features = 0;
+	atomic_store_explicit(&vsw_port_guest_ol[slot],
+			      (uint8_t)(((features >> VIRTIO_NET_F_GUEST_CSUM) & 1 ?
+					 VSW_GUEST_CSUM : 0) |
+					((features >> VIRTIO_NET_F_GUEST_TSO4) & 1 ?
+					 VSW_GUEST_TSO4 : 0) |
+					((features >> VIRTIO_NET_F_GUEST_TSO6) & 1 ?
+					 VSW_GUEST_TSO6 : 0)),
+			      memory_order_relaxed);
+}
+
+void
+vsw_dp_set_vid(uint16_t slot, int32_t vid, const _Atomic uint64_t *ready)
+{
+	struct vsw_vdev *od, *nd;
 	int32_t old;
 
 	if (slot >= VSW_MAX_PORTS)
 		return;
-	if (vid >= 0) {
-		/* Before the id: a PMD that sees the id sees its guest's features. */
-		uint64_t features = 0;
-
-		if (rte_vhost_get_negotiated_features(vid, &features) != 0)
-			features = 0;
-		atomic_store_explicit(&vsw_port_guest_ol[slot],
-				      (uint8_t)(((features >> VIRTIO_NET_F_GUEST_CSUM) & 1 ?
-						 VSW_GUEST_CSUM : 0) |
-						((features >> VIRTIO_NET_F_GUEST_TSO4) & 1 ?
-						 VSW_GUEST_TSO4 : 0) |
-						((features >> VIRTIO_NET_F_GUEST_TSO6) & 1 ?
-						 VSW_GUEST_TSO6 : 0)),
-				      memory_order_relaxed);
+	old = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
+	if (old < 0 && vid < 0)
+		return;
+	if (old == vid) {
+		/* Same guest on rte_vhost's functions: nothing to take back. */
+		set_guest_ol(slot, vid);
+		return;
 	}
-	old = atomic_exchange_explicit(&vsw_port_vid[slot], vid, memory_order_acq_rel);
-	if (old >= 0 && old != vid && vsw_qsbr != NULL)
+	/* Take the old device back; a PMD may still use it until the sync. */
+	atomic_store_explicit(&vsw_port_vid[slot], -1, memory_order_release);
+	if (old >= 0 && vsw_qsbr != NULL)
 		vsw_dp_sync();
-	if (vid >= 0 && old != vid)
-		vsw_dp_wake();	/* A PMD asleep until kicked must arm the new guest. */
+	od = atomic_exchange_explicit(&vsw_port_vdev[slot], NULL, memory_order_relaxed);
+	/* Its ring indices back to rte_vhost, before anyone reads them. */
+	vsw_vdev_release(od);
+	if (vid < 0)
+		return;
+	set_guest_ol(slot, vid);
+	nd = ready != NULL ? vsw_vdev_build(vid, ready) : NULL;
+	/* The device before the id: a PMD that sees the id sees the device. */
+	atomic_store_explicit(&vsw_port_vdev[slot], nd, memory_order_relaxed);
+	atomic_store_explicit(&vsw_port_vid[slot], vid | (nd != NULL ? VSW_VID_WALKED : 0),
+			      memory_order_release);
+	vsw_dp_wake();	/* A PMD asleep until kicked must arm the new guest. */
+}
+
+bool
+vsw_dp_pause_vid(uint16_t slot, int32_t vid)
+{
+	int32_t cur;
+
+	if (slot >= VSW_MAX_PORTS)
+		return false;
+	cur = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
+	if (cur < 0 || !(cur & VSW_VID_WALKED) || (cur & ~VSW_VID_WALKED) != vid)
+		return false;
+	vsw_dp_set_vid(slot, -1, NULL);
+	return true;
+}
+
+bool
+vsw_dp_vid_walked(uint16_t slot)
+{
+	int32_t cur;
+
+	if (slot >= VSW_MAX_PORTS)
+		return false;
+	cur = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
+	return cur >= 0 && (cur & VSW_VID_WALKED);
 }
 
 struct vsw_dp_conf *

@@ -234,16 +234,43 @@ csum_out(struct vsw_port_ctrs *oc, struct rte_mbuf **bufs, uint16_t cnt, uint8_t
  * vid: the guest's id for a vhost-user port, read once per burst (and
  * known to be valid: tx_send_bufs() drops the burst of a detached guest).
  */
+/* Frames a guest's malformed buffers refused (bits of mask): count, bytes off. Cold. */
+static __rte_noinline uint32_t
+tx_bad(struct rte_mbuf **bufs, uint64_t mask, uint64_t *bytes)
+{
+	uint32_t n = 0;
+
+	while (mask != 0) {
+		*bytes -= bufs[__builtin_ctzll(mask)]->pkt_len;
+		mask &= mask - 1;
+		n++;
+	}
+	return n;
+}
+
 static inline void
 tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32_t vid,
        struct rte_mbuf **bufs, uint16_t cnt, uint64_t bytes)
 {
 	struct vsw_port_ctrs *oc = &pmd->ctrs[slot];
+	uint32_t bad = 0;
 	uint16_t i, sent;
 
 	if (conf->ports[slot].vhost) {
-		/* rte_vhost copies into the guest's buffers; every mbuf is ours to free. */
-		sent = rte_vhost_enqueue_burst(vid, VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt);
+		/* Copied into the guest's buffers; every mbuf is ours to free. */
+		if (likely(vid & VSW_VID_WALKED)) {
+			struct vsw_vring_err e = { 0, 0, 0 };
+
+			sent = vsw_vring_tx(atomic_load_explicit(&vsw_port_vdev[slot],
+								 memory_order_relaxed),
+					    VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt, &e);
+			if (unlikely(e.bad != 0)) {
+				bad = tx_bad(bufs, e.bad_mask, &bytes);
+				oc->drops[VSW_DROP_GUEST_DESC] += bad;
+			}
+		} else {
+			sent = rte_vhost_enqueue_burst(vid, VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt);
+		}
 		if (unlikely(sent < cnt)) {
 			for (i = sent; i < cnt; i++)
 				bytes -= bufs[i]->pkt_len;
@@ -259,7 +286,7 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32
 			oc->drops[VSW_DROP_TX_FULL] += cnt - sent;
 		}
 	}
-	oc->tx_pkts += sent;
+	oc->tx_pkts += sent - bad;
 	oc->tx_bytes += bytes;
 }
 
@@ -1123,9 +1150,11 @@ kick_arm(const struct vsw_dp_poll *poll, struct kick_arm *arm, unsigned int *n_a
 {
 	struct rte_vhost_vring vr;
 	const struct vsw_dp_rxq *q;
+	struct vsw_vdev *d;
 	unsigned int i;
 	int32_t vid;
 	uint16_t vq;
+	int fd;
 
 	*n_arm = 0;
 	*pending = false;
@@ -1133,26 +1162,43 @@ kick_arm(const struct vsw_dp_poll *poll, struct kick_arm *arm, unsigned int *n_a
 		q = &poll->rxq[i];
 		if (!q->vhost)
 			return false;
-		vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_relaxed);
+		vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_acquire);
 		if (vid < 0)
 			continue;	/* No guest: an attach wakes the PMD. */
 		vq = VSW_VQ_GUEST_TX(q->queue);
-		if (vq >= rte_vhost_get_vring_num(vid))
-			continue;	/* The guest has fewer queue pairs. */
-		if (rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.kickfd < 0 ||
-		    rte_vhost_enable_guest_notification(vid, vq, 1) != 0)
-			return false;
+		if (vid & VSW_VID_WALKED) {
+			/* Never rte_vhost's calls that lock a walked guest's vrings. */
+			d = atomic_load_explicit(&vsw_port_vdev[q->slot], memory_order_relaxed);
+			if (vq >= d->n_vrings || !d->vr[vq].ok)
+				continue;	/* The guest has fewer queue pairs. */
+			fd = vsw_vring_notify(d, vq, true);
+			if (fd < 0)
+				return false;
+		} else {
+			if (vq >= rte_vhost_get_vring_num(vid))
+				continue;	/* The guest has fewer queue pairs. */
+			if (rte_vhost_get_vhost_vring(vid, vq, &vr) != 0 || vr.kickfd < 0 ||
+			    rte_vhost_enable_guest_notification(vid, vq, 1) != 0)
+				return false;
+			fd = vr.kickfd;
+		}
 		arm[*n_arm].vid = vid;
 		arm[*n_arm].vq = vq;
 		arm[*n_arm].slot = q->slot;
-		arm[*n_arm].fd = vr.kickfd;
+		arm[*n_arm].fd = fd;
 		(*n_arm)++;
 	}
 	/* Notifications on before the last look, or a kick could be lost. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (i = 0; i < *n_arm; i++)
-		if (rte_vhost_rx_queue_count(arm[i].vid, arm[i].vq) != 0)
+	for (i = 0; i < *n_arm; i++) {
+		if (arm[i].vid & VSW_VID_WALKED) {
+			d = atomic_load_explicit(&vsw_port_vdev[arm[i].slot], memory_order_relaxed);
+			if (vsw_vring_pending(d, arm[i].vq) != 0)
+				*pending = true;
+		} else if (rte_vhost_rx_queue_count(arm[i].vid, arm[i].vq) != 0) {
 			*pending = true;
+		}
+	}
 	return true;
 }
 
@@ -1161,18 +1207,26 @@ static void
 kick_disarm(const struct kick_arm *arm, unsigned int n_arm, const struct pollfd *pfd)
 {
 	struct rte_vhost_vring vr;
+	struct vsw_vdev *d;
 	unsigned int i;
+	int fd;
 	uint64_t v;
 
 	for (i = 0; i < n_arm; i++) {
-		/* Online again: a vid still in place is still valid. */
-		if (atomic_load_explicit(&vsw_port_vid[arm[i].slot], memory_order_relaxed) !=
+		/* Online again: a vid still in place is still valid (its device reloaded). */
+		if (atomic_load_explicit(&vsw_port_vid[arm[i].slot], memory_order_acquire) !=
 		    arm[i].vid)
 			continue;
-		rte_vhost_enable_guest_notification(arm[i].vid, arm[i].vq, 0);
-		if ((pfd[i].revents & POLLIN) &&
-		    rte_vhost_get_vhost_vring(arm[i].vid, arm[i].vq, &vr) == 0 &&
-		    vr.kickfd == arm[i].fd && read(arm[i].fd, &v, sizeof(v)) < 0)
+		if (arm[i].vid & VSW_VID_WALKED) {
+			d = atomic_load_explicit(&vsw_port_vdev[arm[i].slot], memory_order_relaxed);
+			fd = vsw_vring_notify(d, arm[i].vq, false);
+		} else {
+			rte_vhost_enable_guest_notification(arm[i].vid, arm[i].vq, 0);
+			fd = rte_vhost_get_vhost_vring(arm[i].vid, arm[i].vq, &vr) == 0 ?
+			     vr.kickfd : -1;
+		}
+		if ((pfd[i].revents & POLLIN) && fd == arm[i].fd &&
+		    read(arm[i].fd, &v, sizeof(v)) < 0)
 			pmd_noop();
 	}
 }
@@ -1245,17 +1299,30 @@ static const uint8_t burst_bucket[VSW_BURST + 1] = {
 
 /* One poll of an rx queue. */
 static inline uint16_t
-rx_burst(const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
+rx_burst(struct vsw_pmd *pmd, const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
 {
 	uint16_t i, n;
 	int32_t vid;
 
 	if (!q->vhost)
 		return rte_eth_rx_burst(q->eth_port, q->queue, pkts, VSW_BURST);
-	vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_relaxed);
+	vid = atomic_load_explicit(&vsw_port_vid[q->slot], memory_order_acquire);
 	if (unlikely(vid < 0))
 		return 0;
-	n = rte_vhost_dequeue_burst(vid, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST);
+	if (likely(vid & VSW_VID_WALKED)) {
+		struct vsw_vring_err e = { 0, 0, 0 };
+
+		n = vsw_vring_rx(atomic_load_explicit(&vsw_port_vdev[q->slot],
+						      memory_order_relaxed),
+				 VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST, &e);
+		if (unlikely((e.bad | e.nombuf) != 0)) {
+			pmd->ctrs[q->slot].drops[VSW_DROP_GUEST_DESC] += e.bad;
+			pmd->ctrs[q->slot].drops[VSW_DROP_NO_MBUF] += e.nombuf;
+		}
+	} else {
+		n = rte_vhost_dequeue_burst(vid, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts,
+					    VSW_BURST);
+	}
 	for (i = 0; i < n; i++)
 		if (unlikely((pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 			     RTE_MBUF_F_RX_L4_CKSUM_NONE))
@@ -1296,7 +1363,7 @@ vsw_pmd_main(void *arg)
 		got = 0;
 		for (i = 0; i < poll->n_rxq; i++) {
 			q = &poll->rxq[i];
-			n = rx_burst(q, pkts);
+			n = rx_burst(pmd, q, pkts);
 			if (n != 0) {
 				struct vsw_rxq_ctrs *rc = &pmd->rxq[q->slot][q->queue];
 				uint64_t b0 = pmd->ctrs[q->slot].rx_bytes;

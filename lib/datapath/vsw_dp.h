@@ -49,6 +49,7 @@
 #include "vsw_fdb.h"
 #include "vsw_l2.h"
 #include "vsw_stats.h"
+#include "vsw_vring.h"
 
 struct rte_mempool;
 struct rte_ring;
@@ -232,9 +233,15 @@ extern struct rte_ring *vsw_dp_learn_ring;
 extern _Atomic uint8_t vsw_port_up[VSW_MAX_PORTS];
 /**
  * vhost device id of each vhost-user port slot, -1 while no guest is
- * attached (see "vhost-user ports" above). Set with vsw_dp_set_vid().
+ * attached (see "vhost-user ports" above), with VSW_VID_WALKED set while
+ * vsw walks the guest's rings itself (vsw_port_vdev[slot], vsw_vring.h)
+ * rather than calling rte_vhost's functions. One word, so a PMD never
+ * sees a walked guest as an rte_vhost one. Set with vsw_dp_set_vid().
  */
 extern _Atomic int32_t vsw_port_vid[VSW_MAX_PORTS];
+#define VSW_VID_WALKED (1 << 30)
+/** The walked device of each slot; valid while its id has VSW_VID_WALKED. */
+extern struct vsw_vdev *_Atomic vsw_port_vdev[VSW_MAX_PORTS];
 
 /**
  * What the guest on each vhost-user port slot takes (VSW_GUEST_*): frames
@@ -298,10 +305,22 @@ uint32_t vsw_csum_hdr_len(const struct rte_mbuf *m);
 #define VSW_VQ_GUEST_RX(q) ((uint16_t)((q) * 2))
 
 /**
- * Set a slot's vhost device id; if it replaces another id, wait until no
- * PMD can still be using that one. Any thread but a PMD.
+ * Set a slot's vhost device id; if it replaces another id (or the same
+ * one while vsw walks its rings), wait until no PMD can still be using
+ * that one, and give the rings back to rte_vhost. A new device is walked
+ * by vsw (vsw_vring.h) when its features allow; ready: the port module's
+ * bitmap of the vrings the guest enabled (NULL: rte_vhost's functions).
+ * Any thread but a PMD.
  */
-void vsw_dp_set_vid(uint16_t slot, int32_t vid);
+void vsw_dp_set_vid(uint16_t slot, int32_t vid, const _Atomic uint64_t *ready);
+/**
+ * Before rte_vhost handles a vhost-user message of guest vid: if vsw
+ * walks its rings, take the device back as vsw_dp_set_vid(slot, -1) does
+ * and return true (the caller sets it again after the message).
+ */
+bool vsw_dp_pause_vid(uint16_t slot, int32_t vid);
+/** Whether vsw walks the rings of the guest on slot itself (vhost-show). */
+bool vsw_dp_vid_walked(uint16_t slot);
 /**
  * Capture: directions to copy for each port slot (0 = off: the only cost
  * of capture on the fast path is reading this byte), the pool the copies

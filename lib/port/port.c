@@ -26,6 +26,8 @@
 
 bool vsw_port_vhost_tso;
 vsw_port_vid_hook_t vsw_port_vhost_hook;
+vsw_port_pause_hook_t vsw_port_vhost_pause;
+vsw_port_walked_t vsw_port_vhost_walked;
 
 RTE_LOG_REGISTER_DEFAULT(vsw_port_logtype, INFO);
 #define RTE_LOGTYPE_VSW_PORT vsw_port_logtype
@@ -242,6 +244,8 @@ struct vhost_reg {
 	uint16_t mtu;			/* Guest MTU (VIRTIO_NET_F_MTU), 0 = none. */
 	_Atomic uint64_t vrings_on;	/* Vrings 0..63 the guest made ready. */
 	_Atomic uint32_t vring_changes;	/* Ready/not-ready notifications. */
+	bool paused;			/* Taken back for a message (rte_vhost's thread). */
+	_Atomic uint32_t pauses;	/* Messages the device was taken back for. */
 };
 
 static struct vhost_reg vhost_regs[VSW_MAX_PORTS];
@@ -279,6 +283,91 @@ vid_map(int vid, int slot)
 		atomic_store_explicit(&vid_slot[vid], (uint16_t)(slot + 1), memory_order_release);
 }
 
+/*
+ * vhost-user messages while vsw walks a guest's rings itself (see
+ * lib/datapath/vsw_vring.h). Before rte_vhost handles a message that can
+ * change the rings, the memory table or the eventfds, the device is taken
+ * back from the PMDs (and its ring indices given back to rte_vhost);
+ * after it, the device is set again from what rte_vhost then holds.
+ * rte_vhost calls these with the guest's vrings locked for most messages:
+ * a device on rte_vhost's own functions (PMDs may spin on those locks) is
+ * left alone without taking any lock; a walked one is never touched by a
+ * PMD through those locks, so waiting for the PMDs here is safe.
+ */
+#define VHU_GET_FEATURES 1
+#define VHU_SET_OWNER 3
+#define VHU_GET_PROTOCOL_FEATURES 15
+#define VHU_GET_QUEUE_NUM 17
+#define VHU_SET_VRING_ENABLE 18
+#define VHU_SEND_RARP 19
+#define VHU_NET_SET_MTU 20
+#define VHU_GET_CONFIG 24
+#define VHU_GET_MAX_MEM_SLOTS 36
+
+/* The head of a vhost-user message (the protocol's wire layout). */
+struct vhu_head {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+	uint32_t index;		/* Payload: struct vhost_vring_state. */
+	uint32_t num;
+} __rte_packed;
+
+static bool
+msg_is_query(uint32_t req)
+{
+	return req == VHU_GET_FEATURES || req == VHU_SET_OWNER ||
+	       req == VHU_GET_PROTOCOL_FEATURES || req == VHU_GET_QUEUE_NUM ||
+	       req == VHU_SEND_RARP || req == VHU_NET_SET_MTU || req == VHU_GET_CONFIG ||
+	       req == VHU_GET_MAX_MEM_SLOTS;
+}
+
+static enum rte_vhost_msg_result
+on_msg_pre(int vid, void *msg)
+{
+	const struct vhu_head *h = msg;
+	int slot = vid_to_slot(vid);
+
+	if (slot < 0 || msg_is_query(h->request) || vsw_port_vhost_walked == NULL ||
+	    !vsw_port_vhost_walked((uint16_t)slot))
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	/* A vring the guest turns off is off for the walk from now on. */
+	if (h->request == VHU_SET_VRING_ENABLE && h->num == 0 && h->index < 64)
+		atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~(1ULL << h->index),
+					  memory_order_relaxed);
+	pthread_mutex_lock(&hook_lock);
+	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
+	    vsw_port_vhost_pause != NULL && vsw_port_vhost_pause((uint16_t)slot, vid)) {
+		vhost_regs[slot].paused = true;
+		atomic_fetch_add_explicit(&vhost_regs[slot].pauses, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&hook_lock);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static enum rte_vhost_msg_result
+on_msg_post(int vid, void *msg)
+{
+	int slot = vid_to_slot(vid);
+
+	RTE_SET_USED(msg);
+	if (slot < 0 || !vhost_regs[slot].paused)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	pthread_mutex_lock(&hook_lock);
+	vhost_regs[slot].paused = false;
+	/* Still attached (not destroyed by the message, not closing). */
+	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
+	    vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].vrings_on);
+	pthread_mutex_unlock(&hook_lock);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static const struct rte_vhost_user_extern_ops vhost_msg_ops = {
+	.pre_msg_handle = on_msg_pre,
+	.post_msg_handle = on_msg_post,
+};
+
 /* A guest connected to a port's socket (before any negotiation). */
 static int
 on_new_connection(int vid)
@@ -292,12 +381,17 @@ on_new_connection(int vid)
 	slot = vhost_find(path);
 	if (slot >= 0) {
 		atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
+		vhost_regs[slot].paused = false;
 		vid_map(vid, slot);
 	}
 	pthread_mutex_unlock(&vhost_lock);
 	if (slot < 0) {
 		PORT_LOG(WARNING, "vhost connection %d on %s refused: the port is closing", vid,
 			 path);
+		return -1;
+	}
+	if (rte_vhost_extern_callback_register(vid, &vhost_msg_ops, NULL) != 0) {
+		PORT_LOG(ERR, "vhost connection %d on %s: cannot watch its messages", vid, path);
 		return -1;
 	}
 	return 0;
@@ -334,7 +428,7 @@ on_new_device(int vid)
 	}
 	pthread_mutex_unlock(&vhost_lock);
 	if (ok && vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, vid);
+		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].vrings_on);
 	pthread_mutex_unlock(&hook_lock);
 	if (!ok)
 		return -1;
@@ -361,7 +455,7 @@ on_destroy_device(int vid)
 	}
 	pthread_mutex_unlock(&vhost_lock);
 	if (mine && vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, -1);
+		vsw_port_vhost_hook((uint16_t)slot, -1, NULL);
 	pthread_mutex_unlock(&hook_lock);
 	PORT_LOG(INFO, "vhost device %d detached from slot %d", vid, slot);
 }
@@ -443,6 +537,7 @@ vsw_port_vhost_info(const struct vsw_port *p, struct vsw_vhost_info *info)
 	}
 	info->vring_changes = atomic_load_explicit(&vhost_regs[p->slot].vring_changes,
 						   memory_order_relaxed);
+	info->pauses = atomic_load_explicit(&vhost_regs[p->slot].pauses, memory_order_relaxed);
 	pthread_mutex_unlock(&vhost_lock);
 	return vid >= 0 ? 0 : -ENOTCONN;
 }
@@ -565,7 +660,7 @@ vhost_close(struct vsw_port *p)
 	vid = atomic_exchange_explicit(&vhost_regs[p->slot].vid, -1, memory_order_acq_rel);
 	pthread_mutex_unlock(&vhost_lock);
 	if (vid >= 0 && vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook(p->slot, -1);
+		vsw_port_vhost_hook(p->slot, -1, NULL);
 	pthread_mutex_unlock(&hook_lock);
 	ret = rte_vhost_driver_unregister(p->conf.path);
 	if (ret != 0)

@@ -94,8 +94,24 @@ extern bool vsw_port_vhost_tso;
  * vsw_port_close(); calls are serialized, and none runs under a lock of
  * rte_vhost's. Set once, before the first port opens.
  */
-typedef void (*vsw_port_vid_hook_t)(uint16_t slot, int32_t vid);
+typedef void (*vsw_port_vid_hook_t)(uint16_t slot, int32_t vid, const _Atomic uint64_t *ready);
 extern vsw_port_vid_hook_t vsw_port_vhost_hook;
+/*
+ * ready (with a vid): the bitmap of the vrings the guest enabled, which the
+ * port module keeps current (bit n = vring n).
+ *
+ * When the daemon moves a guest's frames with its own vring walk, the
+ * port module takes the device back around each vhost-user message that
+ * can change the rings: vsw_port_vhost_walked(slot) says (lock-free)
+ * whether it does for a slot, vsw_port_vhost_pause(slot, vid) takes the
+ * device back before the message (true if it did; then the hook is
+ * called again with the vid after the message). Both set once, before the
+ * first port opens, or NULL.
+ */
+typedef bool (*vsw_port_walked_t)(uint16_t slot);
+typedef bool (*vsw_port_pause_hook_t)(uint16_t slot, int32_t vid);
+extern vsw_port_walked_t vsw_port_vhost_walked;
+extern vsw_port_pause_hook_t vsw_port_vhost_pause;
 
 /** A vhost-user port's attached guest (vid), or -1. */
 int32_t vsw_port_vhost_vid(const struct vsw_port *p);
@@ -110,6 +126,7 @@ struct vsw_vhost_info {
 	uint64_t features;		/**< Negotiated virtio features. */
 	uint64_t vrings_on;		/**< Bit n: vring n is ready (enabled). */
 	uint32_t vring_changes;		/**< Ready/not-ready notifications so far. */
+	uint32_t pauses;		/**< Messages its walked device was taken back for. */
 	uint16_t n_vrings;		/**< Vrings the guest set up (at most 64 listed). */
 	uint16_t mtu;			/**< Guest MTU (VIRTIO_NET_F_MTU), 0 = none. */
 	uint16_t ring_size[VSW_VHOST_INFO_VRINGS];

@@ -36,7 +36,9 @@
 	_(STORM_UNKNOWN, storm_unknown, "unknown unicast over the port's storm-control limit") \
 	_(PROTECTED, protected, "unicast between two protected ports") \
 	_(MIRROR_PORT, mirror_port, "frame received on a mirror output port") \
-	_(MAC_FROZEN, mac_frozen, "source MAC frozen on another port (flap damping)")
+	_(MAC_FROZEN, mac_frozen, "source MAC frozen on another port (flap damping)") \
+	_(GUEST_DESC, guest_desc, "a guest's descriptor chain was malformed (address outside " \
+	  "its memory, loop, receive buffer too short for the frame)")
 
 /**
  * Counters of things that happened to frames that were not dropped. Same

@@ -59,7 +59,7 @@ def assert_frames(got, want, where):
                                      min(len(got), len(want)))))
 
 
-def two_vm_exchange(d, vm_factory, kind, tag, n_uc=40, n_bc=10):
+def two_vm_exchange(d, vm_factory, kind, tag, n_uc=40, n_bc=10, walk="vsw"):
     """vm1 (MAC A) and vm2 (MAC B) on ports p1/p2 of kind `kind`; B says
     hello (broadcast), then A sends unicast to B and broadcasts.
     Exact frames at each VM, exact counters, mbufs back to the baseline."""
@@ -81,6 +81,8 @@ def two_vm_exchange(d, vm_factory, kind, tag, n_uc=40, n_bc=10):
     vm1.launch()
     d.wait_port_state("p1", "up")
     d.wait_port_state("p2", "up")
+    # Who walks the guests' rings (vhost-show "walk"; --vhost-walk).
+    assert [v["walk"] for v in d.ctl("vhost-show")] == [walk, walk], d.ctl("vhost-show")
     d.ctl("port-stats-clear")
     base = d.mbuf_in_use()
 
@@ -110,6 +112,14 @@ def test_vhost_user_ports(vswd, vm_factory):
 
 def test_vhost_user_client_ports(vswd, vm_factory):
     two_vm_exchange(vswd, vm_factory, "vhost-user-client", "cli")
+
+
+@pytest.mark.parametrize("kind", ["vhost-user", "vhost-user-client"])
+def test_vhost_walk_rte(vswd_factory, vm_factory, kind):
+    """--vhost-walk=rte: rte_vhost's own dequeue/enqueue move the frames
+    (the path vsw's walk replaces by default); same exact results."""
+    d = vswd_factory(extra=("--vhost-walk", "rte"))
+    two_vm_exchange(d, vm_factory, kind, "rte-" + kind[-6:], walk="rte")
 
 
 def test_vhost_three_vms_flood(vswd, vm_factory):
@@ -381,7 +391,7 @@ def test_vhost_multiqueue(vswd, vm_factory):
     assert vh2["vring_state_changes"] >= 2, vh2
     out = subprocess.run([vswlib.VSWCTL, "--ctl", d.ctl_path, "vhost-show"], check=True,
                          capture_output=True, text=True).stdout
-    assert re.search(r"^p1 .* 4/4 ", out, re.M), out
+    assert re.search(r"^p1 .* 4/4 +vsw ", out, re.M), out
     d.ctl("port-stats-clear")
     rxq0 = {(q["port"], q["queue"]): q["packets"] for q in d.ctl("rxq-show")}
     base = d.mbuf_in_use()

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vsw's own split-virtqueue walk for vhost-user guests.
+ *
+ * rte_vhost keeps the vhost-user protocol (sockets, negotiation, memory
+ * table, reconnection); while a guest's device runs, vsw reads and writes
+ * its split rings itself instead of calling rte_vhost_dequeue_burst() /
+ * rte_vhost_enqueue_burst(). What that buys: prefetch of the guest's
+ * descriptors and buffers a burst ahead (rte_vhost has no hook for it;
+ * with 64 guests their buffers are cache misses), and no vring lock,
+ * IOTLB or async checks per burst.
+ *
+ * The handover with rte_vhost (see docs/architecture.md, "Own vring walk"):
+ *  - vsw_vdev_build() takes the ring addresses, the memory table and the
+ *    ring indices from rte_vhost when a device starts or resumes;
+ *  - before rte_vhost handles any vhost-user message that can change
+ *    them, the port module's pre-message handler unpublishes the device
+ *    and waits for a grace period, and vsw_vdev_release() writes the
+ *    indices back (rte_vhost_set_vring_base), so rte_vhost (and
+ *    GET_VRING_BASE) sees exactly where vsw stopped;
+ *  - after the message, the device is built again from what rte_vhost now
+ *    holds.
+ * A device whose features vsw does not walk itself (packed ring, IOMMU,
+ * dirty logging for live migration, host TSO) stays on rte_vhost's
+ * functions, unchanged.
+ *
+ * A vring belongs to one PMD (guest tx: the PMD polling that queue; guest
+ * rx: VSW_VQ_GUEST_RX(pmd index)), so its indices have a single writer.
+ */
+#ifndef VSW_VRING_H
+#define VSW_VRING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_vhost_memory;
+
+/** Vrings of one device vsw walks itself (32 queue pairs). */
+#define VSW_VDEV_VRINGS 64
+
+/** One split virtqueue. Written only by the PMD that owns it. */
+struct vsw_vring {
+	struct vring_desc *desc;	/**< Descriptor table (host address). */
+	struct vring_avail *avail;	/**< Driver area. */
+	struct vring_used *used;	/**< Device area. */
+	uint16_t size;			/**< Entries (power of two). */
+	uint16_t last_avail;		/**< Next avail entry vsw takes. */
+	uint16_t last_used;		/**< Next used entry vsw writes. */
+	uint16_t signalled;		/**< used->idx at the last call (event idx). */
+	int callfd;			/**< Eventfd to interrupt the guest, < 0 if none. */
+	int kickfd;			/**< Eventfd the guest kicks, < 0 if none. */
+	uint8_t ok;			/**< Addresses set: vsw may walk it. */
+	uint8_t signalled_valid;	/**< signalled holds a value. */
+} __rte_cache_aligned;
+
+/** A guest's device while vsw walks its rings. */
+struct vsw_vdev {
+	int vid;			/**< rte_vhost device id. */
+	uint16_t n_vrings;		/**< vr[] entries. */
+	uint16_t hdr_len;		/**< virtio-net header: 10 or 12 bytes. */
+	uint8_t mrg;			/**< VIRTIO_NET_F_MRG_RXBUF. */
+	uint8_t event_idx;		/**< VIRTIO_RING_F_EVENT_IDX. */
+	uint8_t indirect;		/**< VIRTIO_RING_F_INDIRECT_DESC. */
+	/** Which vrings the guest enabled (the port module's bitmap). */
+	const _Atomic uint64_t *ready;
+	struct rte_vhost_memory *mem;	/**< Guest memory regions (a copy). */
+	struct vsw_vring vr[VSW_VDEV_VRINGS];
+};
+
+/**
+ * The device vsw walks itself for guest vid, or NULL when rte_vhost's
+ * functions must move its frames (features vsw does not walk, vsw's walk
+ * turned off, no memory table). Control side.
+ */
+struct vsw_vdev *vsw_vdev_build(int vid, const _Atomic uint64_t *ready);
+
+/**
+ * Give the rings back to rte_vhost (their indices) and free d. Only after
+ * a grace period since d was unpublished, while the device still exists.
+ */
+void vsw_vdev_release(struct vsw_vdev *d);
+
+/** vsw's walk on (default) or off (--vhost-walk=rte): read by build. */
+extern bool vsw_vdev_walk;
+
+/** What a burst could not move, for the port's drop counters. */
+struct vsw_vring_err {
+	uint32_t bad;		/**< Malformed descriptor chains (guest_desc). */
+	uint32_t nombuf;	/**< Frames dropped for want of an mbuf segment. */
+	uint64_t bad_mask;	/**< Tx: which of the first 64 frames were bad. */
+};
+
+/**
+ * Receive up to n frames the guest sent on vring q into mbufs from pool.
+ * Frames with a partial checksum are marked RTE_MBUF_F_RX_L4_CKSUM_NONE
+ * (csum.c finishes them) or completed here for other protocols.
+ * err counts what was dropped (the guest's buffers are given back). PMD.
+ */
+uint16_t vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool,
+		      struct rte_mbuf **pkts, uint16_t n, struct vsw_vring_err *err);
+
+/**
+ * Copy up to n frames into the guest's receive buffers of vring q;
+ * returns how many were placed (the rest did not fit: ring full). The
+ * mbufs stay the caller's. err->bad counts frames dropped because the
+ * guest's buffer chain was malformed or too short (they count as placed,
+ * the buffers go back to the guest empty). PMD.
+ */
+uint16_t vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
+		      struct vsw_vring_err *err);
+
+/** Frames waiting in vring q (what the guest posted that vsw has not taken). */
+uint16_t vsw_vring_pending(const struct vsw_vdev *d, uint16_t q);
+
+/**
+ * Ask the guest to kick vring q (on) or not (off), for the PMD's kick
+ * sleep. Returns the kick eventfd, or -1 if the vring has none.
+ */
+int vsw_vring_notify(struct vsw_vdev *d, uint16_t q, bool on);
+
+#endif
