@@ -259,14 +259,14 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32
 	if (conf->ports[slot].vhost) {
 		/* Copied into the guest's buffers; every mbuf is ours to free. */
 		if (likely(vid & VSW_VID_WALKED)) {
-			struct vsw_vring_err e = { 0, 0, 0 };
+			struct vsw_vring_err e = { 0 };
 
 			sent = vsw_vring_tx(atomic_load_explicit(&vsw_port_vdev[slot],
 								 memory_order_relaxed),
 					    VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt, &e);
 			if (unlikely(e.bad != 0)) {
 				bad = tx_bad(bufs, e.bad_mask, &bytes);
-				oc->drops[VSW_DROP_GUEST_DESC] += bad;
+				oc->drops[VSW_DROP_GUEST_DESC] += bad + e.insane;
 			}
 		} else {
 			sent = rte_vhost_enqueue_burst(vid, VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt);
@@ -1310,7 +1310,7 @@ rx_burst(struct vsw_pmd *pmd, const struct vsw_dp_rxq *q, struct rte_mbuf **pkts
 	if (unlikely(vid < 0))
 		return 0;
 	if (likely(vid & VSW_VID_WALKED)) {
-		struct vsw_vring_err e = { 0, 0, 0 };
+		struct vsw_vring_err e = { 0 };
 
 		n = vsw_vring_rx(atomic_load_explicit(&vsw_port_vdev[q->slot],
 						      memory_order_relaxed),

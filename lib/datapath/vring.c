@@ -271,6 +271,27 @@ used_publish(const struct vsw_vdev *d, struct vsw_vring *vr)
 	vring_call(d, vr);
 }
 
+/*
+ * A guest that moves its avail index more than a ring ahead of what vsw
+ * took (a broken or hostile driver) gets nothing taken or given on that
+ * vring until the index is sane again (as Linux's vhost does); counted
+ * once per episode, not per poll.
+ */
+static inline bool
+avail_sane(struct vsw_vring *vr, uint16_t ahead, struct vsw_vring_err *err)
+{
+	if (likely(ahead <= vr->size)) {
+		vr->insane = 0;
+		return true;
+	}
+	if (!vr->insane) {
+		vr->insane = 1;
+		err->bad++;
+		err->insane = 1;
+	}
+	return false;
+}
+
 /* The vring q, if vsw may walk it now. */
 static inline struct vsw_vring *
 vring_get(struct vsw_vdev *d, uint16_t q)
@@ -402,7 +423,7 @@ vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rt
 	     uint16_t n, struct vsw_vring_err *err)
 {
 	struct vsw_vring *vr = vring_get(d, q);
-	struct virtio_net_hdr_mrg_rxbuf h;
+	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
 	uint16_t heads[VSW_BURST];
 	struct rte_mbuf *m;
 	uint16_t avail, cnt, i, out = 0, mask;
@@ -413,14 +434,14 @@ vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rt
 		return 0;
 	avail = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
 	cnt = (uint16_t)(avail - vr->last_avail);
+	if (unlikely(!avail_sane(vr, cnt, err)))
+		return 0;
 	if (n > VSW_BURST)
 		n = VSW_BURST;
 	if (cnt > n)
 		cnt = n;
 	if (cnt == 0)
 		return 0;
-	if (unlikely(cnt > vr->size))
-		cnt = RTE_MIN(vr->size, (uint16_t)VSW_BURST);	/* A bogus avail index. */
 	if (unlikely(rte_pktmbuf_alloc_bulk(pool, pkts, cnt) != 0))
 		return 0;	/* The frames wait in the guest's ring. */
 	mask = (uint16_t)(vr->size - 1);
@@ -577,11 +598,10 @@ tx_one(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t head, const struct rte
 	const struct rte_mbuf *seg = m;
 	uint32_t off = 0, wrote = 0;
 	struct cur c;
-	int32_t w;
 
 	tx_hdr(m, &h);
 	if (cur_start(d, vr, head, &c, true) != 0 ||
-	    (w = cur_write(d, &c, (const uint8_t *)&h, d->hdr_len, NULL)) != d->hdr_len ||
+	    cur_write(d, &c, (const uint8_t *)&h, d->hdr_len, NULL) != d->hdr_len ||
 	    tx_data(d, &c, &seg, &off, &wrote) != 0) {
 		used_put(vr, head, 0);
 		return -1;
@@ -656,10 +676,8 @@ vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 		return 0;
 	avail = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
 	room = (uint16_t)(avail - vr->last_avail);
-	if (room == 0)
+	if (unlikely(!avail_sane(vr, room, err)) || room == 0)
 		return 0;
-	if (unlikely(room > vr->size))
-		room = vr->size;	/* A bogus avail index: at most one ring. */
 	mask = (uint16_t)(vr->size - 1);
 	/* Prefetch the guest's next buffers: descriptors, then the buffers. */
 	k = RTE_MIN(room, n);

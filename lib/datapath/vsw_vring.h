@@ -56,6 +56,7 @@ struct vsw_vring {
 	int kickfd;			/**< Eventfd the guest kicks, < 0 if none. */
 	uint8_t ok;			/**< Addresses set: vsw may walk it. */
 	uint8_t signalled_valid;	/**< signalled holds a value. */
+	uint8_t insane;			/**< The avail index is more than a ring ahead. */
 } __rte_cache_aligned;
 
 /** A guest's device while vsw walks its rings. */
@@ -93,6 +94,7 @@ struct vsw_vring_err {
 	uint32_t bad;		/**< Malformed descriptor chains (guest_desc). */
 	uint32_t nombuf;	/**< Frames dropped for want of an mbuf segment. */
 	uint64_t bad_mask;	/**< Tx: which of the first 64 frames were bad. */
+	uint32_t insane;	/**< Counted in bad: an avail index past the ring. */
 };
 
 /**

@@ -243,6 +243,15 @@ struct vhost_reg {
 	_Atomic int32_t vid;
 	uint16_t mtu;			/* Guest MTU (VIRTIO_NET_F_MTU), 0 = none. */
 	_Atomic uint64_t vrings_on;	/* Vrings 0..63 the guest made ready. */
+	/*
+	 * Vrings the walk may use (vsw_vring.h): set when one becomes ready,
+	 * cleared only when the guest disables it (SET_VRING_ENABLE 0) or
+	 * reconnects. rte_vhost also reports a vring not ready for the moment
+	 * it swaps its call or kick eventfd, and ready again only after it has
+	 * acknowledged the message; the walk, given the device again after
+	 * the message, must not drop frames in that gap.
+	 */
+	_Atomic uint64_t walk_on;
 	_Atomic uint32_t vring_changes;	/* Ready/not-ready notifications. */
 	bool paused;			/* Taken back for a message (rte_vhost's thread). */
 	_Atomic uint32_t pauses;	/* Messages the device was taken back for. */
@@ -333,7 +342,7 @@ on_msg_pre(int vid, void *msg)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	/* A vring the guest turns off is off for the walk from now on. */
 	if (h->request == VHU_SET_VRING_ENABLE && h->num == 0 && h->index < 64)
-		atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~(1ULL << h->index),
+		atomic_fetch_and_explicit(&vhost_regs[slot].walk_on, ~(1ULL << h->index),
 					  memory_order_relaxed);
 	pthread_mutex_lock(&hook_lock);
 	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
@@ -358,7 +367,7 @@ on_msg_post(int vid, void *msg)
 	/* Still attached (not destroyed by the message, not closing). */
 	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
 	    vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].vrings_on);
+		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].walk_on);
 	pthread_mutex_unlock(&hook_lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -381,6 +390,7 @@ on_new_connection(int vid)
 	slot = vhost_find(path);
 	if (slot >= 0) {
 		atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
+		atomic_store_explicit(&vhost_regs[slot].walk_on, 0, memory_order_relaxed);
 		vhost_regs[slot].paused = false;
 		vid_map(vid, slot);
 	}
@@ -428,7 +438,7 @@ on_new_device(int vid)
 	}
 	pthread_mutex_unlock(&vhost_lock);
 	if (ok && vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].vrings_on);
+		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].walk_on);
 	pthread_mutex_unlock(&hook_lock);
 	if (!ok)
 		return -1;
@@ -474,9 +484,10 @@ on_vring_state(int vid, uint16_t vring, int enable)
 	if (slot < 0 || vring >= 64)
 		return 0;
 	bit = 1ULL << vring;
-	if (enable)
+	if (enable) {
 		atomic_fetch_or_explicit(&vhost_regs[slot].vrings_on, bit, memory_order_relaxed);
-	else
+		atomic_fetch_or_explicit(&vhost_regs[slot].walk_on, bit, memory_order_relaxed);
+	} else
 		atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~bit, memory_order_relaxed);
 	atomic_fetch_add_explicit(&vhost_regs[slot].vring_changes, 1, memory_order_relaxed);
 	return 0;
@@ -608,9 +619,12 @@ vhost_open(struct vsw_port *p, vsw_pool_for_socket_t pool_for, char *err, size_t
 			       "(see the log for why)", path);
 		goto release;
 	}
+	/* No --tso: no segmentation offload of any kind from guests (UFO, ECN too). */
 	if (!vsw_port_vhost_tso &&
 	    rte_vhost_driver_disable_features(path, (1ULL << VIRTIO_NET_F_HOST_TSO4) |
-						    (1ULL << VIRTIO_NET_F_HOST_TSO6)) != 0) {
+						    (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+						    (1ULL << VIRTIO_NET_F_HOST_UFO) |
+						    (1ULL << VIRTIO_NET_F_HOST_ECN)) != 0) {
 		ret = vsw_errf(err, len, -EIO, "cannot turn TSO off on %s", path);
 		goto unregister;
 	}
