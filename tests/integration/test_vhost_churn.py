@@ -174,11 +174,10 @@ def test_close_attached_ports_while_guests_reconnect(vswd, tmp_path):
         st1 = d.stats()
         for p in ("a0", "a1", "b0", "b1", "c0", "c1"):
             assert st1[p]["rx_packets"] > st0[p]["rx_packets"], (p, st0[p], st1[p])
-        # vsw walks these guests' rings: each flap's vhost-user messages took
-        # the device back (ring indices to rte_vhost) and gave it again.
+        # vsw walks these guests' rings itself (virtio-user's port stop/start
+        # sends no vhost-user message: the flaps are the guest's own).
         vh = {v["port"]: v for v in d.ctl("vhost-show")}
-        pauses = vh["a0"]["walk_pauses"]
-        assert vh["a0"]["walk"] == "vsw" and pauses >= flaps[0], json.dumps(vh["a0"])
+        assert all(vh[p]["walk"] == "vsw" for p in ("a0", "b0", "c0")), json.dumps(vh)
     finally:
         stop.set()
         if flapper.is_alive():
@@ -186,8 +185,8 @@ def test_close_attached_ports_while_guests_reconnect(vswd, tmp_path):
         for g in (a, b, c):
             if g is not None:
                 g.kill()
-    print("slowest del-port / version: %.3f s; pair A's ports flapped %d times, "
-          "a0 taken back %d times" % (slowest, flaps[0], pauses))
+    print("slowest del-port / version: %.3f s; pair A's ports flapped %d times"
+          % (slowest, flaps[0]))
     assert flaps[0] >= ROUNDS, flaps
     for p in ("a0", "a1", "b0", "b1", "c0", "c1"):
         d.wait_port_state(p, "down", timeout=20)
