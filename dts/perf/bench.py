@@ -417,7 +417,7 @@ def perf_report(prof, run, tag):
         text += f"## by {sort}\n" + r.stdout + r.stderr[-500:] + "\n"
     # The hottest instructions of vsw's PMD loop and burst function (their
     # share of the function's samples, then the address and instruction).
-    for fn in ("vsw_pmd_main", "vsw_dp_process"):
+    for fn in ("vsw_pmd_main", "vsw_dp_process", "vsw_vring_rx", "vsw_vring_tx"):
         r = subprocess.run(["perf", "annotate", "-i", str(run / "perf.data"), "--stdio",
                             "--no-source", "-s", fn], capture_output=True, text=True)
         hot = []
@@ -431,6 +431,11 @@ def perf_report(prof, run, tag):
         if hot:
             text += f"## {fn}: instructions with >= 1 % of its samples\n" + \
                 "\n".join(hot) + "\n"
+        if os.environ.get("VSW_PERF_SOURCE"):
+            # The whole annotation with source lines (debug builds), for reading.
+            src = subprocess.run(["perf", "annotate", "-i", str(run / "perf.data"),
+                                  "--stdio", "-s", fn], capture_output=True, text=True)
+            (PERF_OUT / f"annotate-{tag}-{fn}.txt").write_text(src.stdout)
     (PERF_OUT / f"perf-{tag}.txt").write_text(text)
 
 
@@ -549,7 +554,7 @@ def summarize(results, systems, sizes):
         for s, m in med.items():
             if s != "vsw" and "vsw" in med and m["mpps_median"]:
                 m["vsw_ratio"] = med["vsw"]["mpps_median"] / m["mpps_median"]
-            for ref in ("ovs", "ceiling", "vsw-ref"):
+            for ref in ("ovs", "ceiling", "vsw-ref", "vsw-rte"):
                 if s == "vsw" and ref in med and med[ref]["mpps_median"]:
                     m[f"mpps_ratio_vs_{ref}"] = m["mpps_median"] / med[ref]["mpps_median"]
                     if m["cycles_per_packet_median"] and med[ref]["cycles_per_packet_median"]:
@@ -588,26 +593,29 @@ def ratio_rows(ratios, names):
                  ratio_min=min(v), ratio_max=max(v)) for k, v in sorted(ratios.items())]
 
 
-def port_scaling(results):
+def port_scaling(results, field="mpps", inverse=False):
     """Each system's aggregate with N ports over its aggregate with the
     fewest ports, round by round (same size and in-flight count): the
     many-ports target compares these. One row per (size, in flight,
-    system, ports)."""
+    system, ports). field="cycles_per_packet", inverse=True: the switch
+    core's capacity instead (its cycles per frame with the fewest ports
+    over those with N), which the generator cannot cap."""
     by = {}
     for r in results:
-        if "mpps" in r and r["mpps"]:
+        if r.get(field):
             by.setdefault((r["size"], r["inflight"], r["system"], r["round"]),
-                          {})[r.get("ports", 2)] = r["mpps"]
+                          {})[r.get("ports", 2)] = r[field]
     ratios = {}
     for (size, inf, s, _rnd), m in by.items():
         base = min(m)
         for n, v in m.items():
             if n != base:
-                ratios.setdefault((size, inf, s, n, base), []).append(v / m[base])
+                ratios.setdefault((size, inf, s, n, base), []).append(
+                    m[base] / v if inverse else v / m[base])
     return ratio_rows(ratios, ("size", "inflight", "system", "ports", "base_ports"))
 
 
-def markdown(rows, meta, sweep=(), pairs=(), scaling=()):
+def markdown(rows, meta, sweep=(), pairs=(), scaling=(), capacity=()):
     out = [f"# vhost-user loopback benchmark, {meta['date']}", "",
            f"Machine: {meta['machine']}; {meta['rounds']} alternating rounds of "
            f"{meta['seconds']} s; in flight (bursts of 32 per port, `tx_first N`): "
@@ -638,6 +646,11 @@ def markdown(rows, meta, sweep=(), pairs=(), scaling=()):
                         ("vsw / system", "system")))
     out += ratio_table("Port scaling: a system's aggregate Mpps with N ports over its own with "
                        "the fewest, in the same round (median, min-max over rounds):", scaling,
+                       (("size", "size"), ("in flight", "inflight"), ("system", "system"),
+                        ("ports", "ports"), ("/ ports", "base_ports")))
+    out += ratio_table("Switch capacity scaling: a system's switch-core cycles per frame with the "
+                       "fewest ports over those with N, in the same round (what the switch could "
+                       "carry, whether or not the generator kept it busy):", capacity,
                        (("size", "size"), ("in flight", "inflight"), ("system", "system"),
                         ("ports", "ports"), ("/ ports", "base_ports")))
     for s in meta["skipped"]:
@@ -949,7 +962,9 @@ def main():
     global GEN_SERVER, QUEUE_SIZE
     GEN_SERVER = a.gen_server
     QUEUE_SIZE = a.queue_size
-    all_systems = {"vsw": Vsw(), "ceiling": Ceiling(), "ovs": Ovs()}
+    all_systems = {"vsw": Vsw(), "ceiling": Ceiling(), "ovs": Ovs(), "vsw-rte": Vsw(name="vsw-rte")}
+    # The same vswd with rte_vhost's dequeue/enqueue instead of its own vring walk.
+    all_systems["vsw-rte"].extra = ("--vhost-walk", "rte")
     if a.ref:
         return with_ref(a, all_systems)
     return run_main(a, all_systems)
@@ -1015,13 +1030,15 @@ def run_main(a, all_systems):
             "command": " ".join(["dts/perf/bench.py"] + sys.argv[1:]), "skipped": skipped}
     pairs = paired(results)
     scaling = port_scaling(results)
+    capacity = port_scaling(results, "cycles_per_packet", inverse=True)
     (out / "results.json").write_text(json.dumps({"meta": meta, "runs": results,
                                                   "summary": rows, "sweep": sweep,
-                                                  "paired": pairs, "port_scaling": scaling},
+                                                  "paired": pairs, "port_scaling": scaling,
+                                                  "port_capacity": capacity},
                                                  indent=2))
-    (out / "results.md").write_text(markdown(rows, meta, sweep, pairs, scaling))
+    (out / "results.md").write_text(markdown(rows, meta, sweep, pairs, scaling, capacity))
     plot(rows, out / "results.png")
-    log(markdown(rows, meta, sweep, pairs, scaling))
+    log(markdown(rows, meta, sweep, pairs, scaling, capacity))
     log(f"results in {out}")
     return 0 if all("error" not in r for r in results) else 1
 

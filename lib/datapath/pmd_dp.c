@@ -146,13 +146,27 @@ capture(struct vsw_pmd *pmd, uint16_t slot, uint8_t dir, struct rte_mbuf **pkts,
 	pmd->capture_lost += k - q;
 }
 
+/* The rings a walked guest's next walk touches (vsw_vring_prefetch()). */
+static inline void
+vring_prefetch(uint16_t slot, uint16_t vq)
+{
+	int32_t vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_acquire);
+
+	if (vid >= 0 && (vid & VSW_VID_WALKED))
+		vsw_vring_prefetch(atomic_load_explicit(&vsw_port_vdev[slot], memory_order_relaxed),
+				   vq);
+}
+
 static inline void
 tx_enqueue(struct vsw_pmd *pmd, uint16_t slot, struct rte_mbuf *m)
 {
 	uint16_t c = pmd->txcnt[slot];
 
-	if (c == 0)
+	if (c == 0) {
 		pmd->touched[pmd->n_touched++] = slot;
+		/* Its guest's receive ring, while the rest of the burst is sorted. */
+		vring_prefetch(slot, VSW_VQ_GUEST_RX(pmd->idx));
+	}
 	pmd->txbuf[slot][c] = m;
 	pmd->txcnt[slot] = c + 1;
 }
@@ -1363,6 +1377,10 @@ vsw_pmd_main(void *arg)
 		got = 0;
 		for (i = 0; i < poll->n_rxq; i++) {
 			q = &poll->rxq[i];
+			/* The next queue's ring, while this one is polled. */
+			if (i + 1 < poll->n_rxq && poll->rxq[i + 1].vhost)
+				vring_prefetch(poll->rxq[i + 1].slot,
+					       VSW_VQ_GUEST_TX(poll->rxq[i + 1].queue));
 			n = rx_burst(pmd, q, pkts);
 			if (n != 0) {
 				struct vsw_rxq_ctrs *rc = &pmd->rxq[q->slot][q->queue];
