@@ -48,7 +48,7 @@ struct options {
 	char vhost_dirs[4096];
 	unsigned int pmd_sleep_max;
 	bool tso;
-	bool walk_rte;
+	bool walk_vsw;
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -74,7 +74,7 @@ usage(FILE *f)
 		"  --vhost-dir DIR[:DIR] only allow vhost-user sockets in these directories\n"
 		"  --pmd-sleep-max US  idle PMDs sleep up to US microseconds (default 0: poll)\n"
 		"  --tso               offer TCP segmentation offload to vhost-user guests\n"
-		"  --vhost-walk WHO    who walks guests' rings: vsw (default) or rte (rte_vhost)\n"
+		"  --vhost-walk WHO    who walks guests' rings: rte (rte_vhost, default) or vsw\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -391,7 +391,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "vswd: --vhost-walk is vsw or rte\n");
 				return 2;
 			}
-			o.walk_rte = strcmp(optarg, "rte") == 0;
+			o.walk_vsw = strcmp(optarg, "vsw") == 0;
 			break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -546,7 +546,7 @@ main(int argc, char **argv)
 	vsw_port_vhost_hook = vsw_dp_set_vid;
 	vsw_port_vhost_pause = vsw_dp_pause_vid;
 	vsw_port_vhost_walked = vsw_dp_vid_walked;
-	vsw_vdev_walk = !o.walk_rte;
+	vsw_vdev_walk = o.walk_vsw;
 	if (o.tso && !vsw_port_vhost_tso)
 		RTE_LOG(WARNING, USER1, "vswd: --tso ignored: no mbuf flag for partial checksums\n");
 	ret = vsw_dp_start();

@@ -37,7 +37,7 @@
 #include "vsw_dp.h"
 #include "vsw_vring.h"
 
-bool vsw_vdev_walk = true;
+bool vsw_vdev_walk;
 
 /* Longest frame taken from a guest: a 64 KiB TSO frame and its header. */
 #define VRING_MAX_FRAME (65536 + 64)
@@ -253,20 +253,43 @@ vring_call(const struct vsw_vdev *d, struct vsw_vring *vr)
 	(void)eventfd_write(vr->callfd, 1);
 }
 
+/* Write the held-back used entries (sh[]) to the ring; not yet visible. */
+static inline void
+used_flush(struct vsw_vring *vr)
+{
+	uint16_t i, idx = (uint16_t)(vr->last_used - vr->sh_n), mask = (uint16_t)(vr->size - 1);
+
+	for (i = 0; i < vr->sh_n; i++, idx++)
+		vr->used->ring[idx & mask] = vr->sh[i];
+	vr->sh_n = 0;
+}
+
+/* One used entry (the guest sees it at the next used_publish()). */
 static inline void
 used_put(struct vsw_vring *vr, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *u = &vr->used->ring[vr->last_used & (vr->size - 1)];
-
-	u->id = head;
-	u->len = len;
+	if (unlikely(vr->sh_n == VSW_VRING_SHADOW))
+		used_flush(vr);
+	vr->sh[vr->sh_n].id = head;
+	vr->sh[vr->sh_n].len = len;
+	vr->sh_n++;
 	vr->last_used++;
 }
 
-/* Publish the used entries written since the last publish. */
+/* Take back the last k used entries (not published yet). */
+static inline void
+used_unput(struct vsw_vring *vr, uint16_t k)
+{
+	/* Entries already flushed are overwritten later: the index goes back. */
+	vr->sh_n = vr->sh_n >= k ? (uint16_t)(vr->sh_n - k) : 0;
+	vr->last_used = (uint16_t)(vr->last_used - k);
+}
+
+/* Publish the used entries put since the last publish. */
 static inline void
 used_publish(const struct vsw_vdev *d, struct vsw_vring *vr)
 {
+	used_flush(vr);
 	__atomic_store_n(&vr->used->idx, vr->last_used, __ATOMIC_RELEASE);
 	vring_call(d, vr);
 }
@@ -632,7 +655,7 @@ tx_mrg(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t avail, const struct rt
 	while (seg != NULL) {
 		if (vr->last_avail == avail || (uint16_t)(vr->last_avail - la0) >= vr->size) {
 			vr->last_avail = la0;	/* Not enough room: try again later. */
-			vr->last_used = lu0;
+			used_unput(vr, (uint16_t)(vr->last_used - lu0));
 			return 1;
 		}
 		head = vr->avail->ring[vr->last_avail & mask];
@@ -658,7 +681,7 @@ tx_mrg(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t avail, const struct rt
 	return 0;
 bad:
 	/* Every entry the frame took goes back with length 0. */
-	vr->last_used = lu0;
+	used_unput(vr, (uint16_t)(vr->last_used - lu0));
 	while (vr->last_used != (uint16_t)(lu0 + (uint16_t)(vr->last_avail - la0)))
 		used_put(vr, vr->avail->ring[(uint16_t)(la0 + (vr->last_used - lu0)) & mask], 0);
 	return -1;

@@ -42,6 +42,9 @@ struct rte_mbuf;
 struct rte_mempool;
 struct rte_vhost_memory;
 
+/** Used entries a vring holds back until the end of a burst (or until full). */
+#define VSW_VRING_SHADOW 64
+
 /** Vrings of one device vsw walks itself (32 queue pairs). */
 #define VSW_VDEV_VRINGS 64
 
@@ -59,6 +62,13 @@ struct vsw_vring {
 	uint8_t ok;			/**< Addresses set: vsw may walk it. */
 	uint8_t signalled_valid;	/**< signalled holds a value. */
 	uint8_t insane;			/**< The avail index is more than a ring ahead. */
+	uint16_t sh_n;			/**< Used entries waiting in sh[]. */
+	/**
+	 * Used entries of the burst, written to the ring together at its end:
+	 * the guest polls the used ring's first line, and writing an entry
+	 * per frame there would pull that line back and forth all burst long.
+	 */
+	struct vring_used_elem sh[VSW_VRING_SHADOW];
 } __rte_cache_aligned;
 
 /** A guest's device while vsw walks its rings. */
@@ -88,7 +98,7 @@ struct vsw_vdev *vsw_vdev_build(int vid, const _Atomic uint64_t *ready);
  */
 void vsw_vdev_release(struct vsw_vdev *d);
 
-/** vsw's walk on (default) or off (--vhost-walk=rte): read by build. */
+/** vsw's walk on (--vhost-walk=vsw) or off (default: rte_vhost's functions). */
 extern bool vsw_vdev_walk;
 
 /** What a burst could not move, for the port's drop counters. */

@@ -74,7 +74,8 @@ class PingPong:
         cleanup_prefix(self.prefix)
 
 
-def test_close_attached_ports_while_guests_reconnect(vswd, tmp_path):
+@pytest.mark.parametrize("walk", ["rte", "vsw"])
+def test_close_attached_ports_while_guests_reconnect(vswd_factory, tmp_path, walk):
     """Round after round: a guest pair (A, vswd is the vhost-user client)
     is killed and started again, so rte_vhost's thread handles its
     connection, vring and device notifications, while the control thread
@@ -82,7 +83,7 @@ def test_close_attached_ports_while_guests_reconnect(vswd, tmp_path):
     guest pair attaches to them. Pair C keeps a ping-pong going throughout
     on the same PMD. vswd must answer every command at once and C's traffic
     must never stop."""
-    d = vswd
+    d = vswd_factory(extra=("--vhost-walk", walk))
     run = str(tmp_path)
     a_paths = [os.path.join(run, "a%d.sock" % i) for i in range(2)]
     macs = {"a": ["02:00:00:0a:00:01", "02:00:00:0a:00:02"],
@@ -174,10 +175,10 @@ def test_close_attached_ports_while_guests_reconnect(vswd, tmp_path):
         st1 = d.stats()
         for p in ("a0", "a1", "b0", "b1", "c0", "c1"):
             assert st1[p]["rx_packets"] > st0[p]["rx_packets"], (p, st0[p], st1[p])
-        # vsw walks these guests' rings itself (virtio-user's port stop/start
-        # sends no vhost-user message: the flaps are the guest's own).
+        # Who walked these guests' rings (virtio-user's port stop/start sends
+        # no vhost-user message: the flaps are the guest's own).
         vh = {v["port"]: v for v in d.ctl("vhost-show")}
-        assert all(vh[p]["walk"] == "vsw" for p in ("a0", "b0", "c0")), json.dumps(vh)
+        assert all(vh[p]["walk"] == walk for p in ("a0", "b0", "c0")), json.dumps(vh)
     finally:
         stop.set()
         if flapper.is_alive():

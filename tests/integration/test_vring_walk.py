@@ -17,6 +17,7 @@ from vswlib import BCAST, frame, mac, wait_for
 pytestmark = pytest.mark.timeout(60)
 
 A, B = mac(0xA1), mac(0xB2)
+WALK = ("--vhost-walk", "vsw")
 
 
 def hdr_rx(num_buffers=1):
@@ -68,14 +69,14 @@ def bad_indirect(v):
     return d
 
 
-def test_walk_chains_indirect_mergeable_and_malformed(vswd):
+def test_walk_chains_indirect_mergeable_and_malformed(vswd_factory):
     """Every good frame arrives exactly (one descriptor, a chain of three,
     an indirect table, a frame merged over two receive buffers); every
     malformed chain (address outside guest memory, a loop, a head index
     past the ring, a bad indirect table, a TSO frame that was not
     offered, a receive buffer outside memory) is given back as used,
     counted guest_desc on its port, and nothing else changes."""
-    d = vswd
+    d = vswd_factory(extra=WALK)
     g1, g2 = two_guests(d)
     try:
         learn_b(d, g1, g2)
@@ -144,12 +145,12 @@ def test_walk_chains_indirect_mergeable_and_malformed(vswd):
     d.wait_port_state("p1", "down")
 
 
-def test_walk_messages_while_running(vswd):
+def test_walk_messages_while_running(vswd_factory):
     """vhost-user messages that can change the rings (a new call eventfd,
     the memory table again) take the device back from the PMD and give it
     again: no frame lost or repeated. GET_VRING_BASE then reports exactly
     the index vsw stopped at."""
-    d = vswd
+    d = vswd_factory(extra=WALK)
     g1, g2 = two_guests(d)
     try:
         learn_b(d, g1, g2)
