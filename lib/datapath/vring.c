@@ -41,6 +41,11 @@ bool vsw_vdev_walk;
 
 /* Longest frame taken from a guest: a 64 KiB TSO frame and its header. */
 #define VRING_MAX_FRAME (65536 + 64)
+/*
+ * Most descriptors in one chain (rte_vhost's limit too): a chain of 65 536
+ * one-byte pieces would otherwise hold the PMD, and every port on it.
+ */
+#define VRING_MAX_HOPS 256
 
 /* Features the walk handles; any other ring feature keeps rte_vhost's. */
 #define WALK_REFUSE ((1ULL << VIRTIO_F_RING_PACKED) | (1ULL << VIRTIO_F_IOMMU_PLATFORM) | \
@@ -145,7 +150,7 @@ cur_load(struct cur *c, uint32_t idx, bool wr)
 {
 	const struct vring_desc *dp;
 
-	if (unlikely(idx >= c->n || ++c->hops > c->n))
+	if (unlikely(idx >= c->n || ++c->hops > RTE_MIN(c->n, (uint32_t)VRING_MAX_HOPS)))
 		return -1;
 	dp = &c->tab[idx];
 	c->gpa = dp->addr;
@@ -174,6 +179,8 @@ cur_start(struct vsw_vdev *d, const struct vsw_vring *vr, uint16_t head, struct 
 	dp = &vr->desc[head];
 	if (likely(!(dp->flags & VRING_DESC_F_INDIRECT)))
 		return cur_load(c, head, wr);
+	if (unlikely(!d->indirect))
+		return -1;	/* Not negotiated. */
 	len = dp->len;
 	if (unlikely(len < sizeof(*dp) || len % sizeof(*dp) != 0 || len > 65536 * sizeof(*dp)))
 		return -1;
@@ -330,7 +337,8 @@ vsw_vring_pending(const struct vsw_vdev *d, uint16_t q)
 {
 	const struct vsw_vring *vr;
 
-	if (q >= d->n_vrings || !d->vr[q].ok)
+	if (q >= d->n_vrings || !d->vr[q].ok ||
+	    !((atomic_load_explicit(d->ready, memory_order_relaxed) >> q) & 1))
 		return 0;
 	vr = &d->vr[q];
 	return (uint16_t)(__atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE) - vr->last_avail);
@@ -482,8 +490,10 @@ vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rt
 			continue;
 		len = vr->desc[heads[i]].len;
 		p = gpa_map(d, vr->desc[heads[i]].addr, &len);
-		if (likely(p != NULL))
-			rte_prefetch0(p);
+		if (likely(p != NULL)) {
+			rte_prefetch0(p);		/* The header... */
+			rte_prefetch0(p + d->hdr_len);	/* ...and the frame: often the next line. */
+		}
 	}
 	for (i = 0; i < cnt; i++) {
 		m = pkts[out];
@@ -611,6 +621,34 @@ tx_data(struct vsw_vdev *d, struct cur *c, const struct rte_mbuf **seg, uint32_t
 }
 
 /*
+ * Put the virtio-net header at the cursor. Where the guest's buffer holds
+ * it already (the same offload marks as the frame before: the usual case,
+ * since a driver recycles its buffers), nothing is written: the line stays
+ * shared with the guest's core instead of bouncing over to vsw's and back
+ * (rte_vhost and the virtio PMD avoid those writes too). The written
+ * length, or -1.
+ */
+static inline int32_t
+hdr_put(struct vsw_vdev *d, struct cur *c, const struct virtio_net_hdr_mrg_rxbuf *h,
+	struct nb_at *nb)
+{
+	if (c->left == 0 && cur_piece(d, c, true) != 0)
+		return -1;
+	if (likely(c->left >= d->hdr_len)) {
+		if (nb != NULL) {
+			nb->p[0] = c->va + 10;
+			nb->p[1] = c->va + 11;
+		}
+		if (memcmp(c->va, h, d->hdr_len) != 0)
+			memcpy(c->va, h, d->hdr_len);
+		c->va += d->hdr_len;
+		c->left -= d->hdr_len;
+		return d->hdr_len;
+	}
+	return cur_write(d, c, (const uint8_t *)h, d->hdr_len, nb);
+}
+
+/*
  * One frame into one chain (no mergeable buffers): 0 placed, -1 the chain
  * is malformed or too short (given back empty).
  */
@@ -624,7 +662,7 @@ tx_one(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t head, const struct rte
 
 	tx_hdr(m, &h);
 	if (cur_start(d, vr, head, &c, true) != 0 ||
-	    cur_write(d, &c, (const uint8_t *)&h, d->hdr_len, NULL) != d->hdr_len ||
+	    hdr_put(d, &c, &h, NULL) != d->hdr_len ||
 	    tx_data(d, &c, &seg, &off, &wrote) != 0) {
 		used_put(vr, head, 0);
 		return -1;
@@ -664,7 +702,7 @@ tx_mrg(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t avail, const struct rt
 		if (cur_start(d, vr, head, &c, true) != 0)
 			goto bad;
 		if (nbuf == 0) {
-			if (cur_write(d, &c, (const uint8_t *)&h, d->hdr_len, &nb) != d->hdr_len)
+			if (hdr_put(d, &c, &h, &nb) != d->hdr_len)
 				goto bad;
 			wrote = d->hdr_len;
 		}
@@ -674,7 +712,8 @@ tx_mrg(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t avail, const struct rt
 		used_put(vr, head, wrote);
 		nbuf++;
 	}
-	if (nb.p[0] != NULL && nb.p[1] != NULL) {
+	/* The header said 1; more buffers: patch it (written only if different). */
+	if (nbuf != 1 && nb.p[0] != NULL && nb.p[1] != NULL) {
 		*nb.p[0] = (uint8_t)(nbuf & 0xff);
 		*nb.p[1] = (uint8_t)(nbuf >> 8);
 	}
@@ -721,8 +760,10 @@ vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		len = vr->desc[head].len;
 		p = gpa_map(d, vr->desc[head].addr, &len);
-		if (likely(p != NULL))
-			rte_prefetch0_write(p);
+		if (likely(p != NULL)) {
+			rte_prefetch0(p);		/* The header: compared, rarely written. */
+			rte_prefetch0_write(p + d->hdr_len);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		if (d->mrg) {

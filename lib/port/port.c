@@ -243,15 +243,6 @@ struct vhost_reg {
 	_Atomic int32_t vid;
 	uint16_t mtu;			/* Guest MTU (VIRTIO_NET_F_MTU), 0 = none. */
 	_Atomic uint64_t vrings_on;	/* Vrings 0..63 the guest made ready. */
-	/*
-	 * Vrings the walk may use (vsw_vring.h): set when one becomes ready,
-	 * cleared only when the guest disables it (SET_VRING_ENABLE 0) or
-	 * reconnects. rte_vhost also reports a vring not ready for the moment
-	 * it swaps its call or kick eventfd, and ready again only after it has
-	 * acknowledged the message; the walk, given the device again after
-	 * the message, must not drop frames in that gap.
-	 */
-	_Atomic uint64_t walk_on;
 	_Atomic uint32_t vring_changes;	/* Ready/not-ready notifications. */
 	bool paused;			/* Taken back for a message (rte_vhost's thread). */
 	_Atomic uint32_t pauses;	/* Messages the device was taken back for. */
@@ -262,6 +253,16 @@ static pthread_mutex_t vhost_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
 /* vid -> slot + 1 (0: none), from the connection's first notification. */
 static _Atomic uint16_t vid_slot[RTE_MAX_VHOST_DEVICE];
+/*
+ * Per connection (vid): the vrings vsw's walk may use (vsw_vring.h). Set
+ * when one becomes ready, cleared only when the guest disables it
+ * (SET_VRING_ENABLE 0) or connects again. rte_vhost also reports a vring
+ * not ready for the moment it swaps its call or kick eventfd, and ready
+ * again only after it has acknowledged that message; the walk, given the
+ * device again after the message, must not drop frames in that gap. Per
+ * vid, so a second connection to a socket leaves the attached guest's alone.
+ */
+static _Atomic uint64_t walk_on[RTE_MAX_VHOST_DEVICE];
 
 /* Under vhost_lock: the open slot whose socket is path, or -1. */
 static int
@@ -331,19 +332,41 @@ msg_is_query(uint32_t req)
 	       req == VHU_GET_MAX_MEM_SLOTS;
 }
 
+/* Whether vid is the slot's attached guest, or no guest is attached yet. */
+static bool
+vid_is_current(int slot, int vid)
+{
+	int32_t cur = atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed);
+
+	return cur < 0 || cur == vid;
+}
+
 static enum rte_vhost_msg_result
 on_msg_pre(int vid, void *msg)
 {
 	const struct vhu_head *h = msg;
 	int slot = vid_to_slot(vid);
 
-	if (slot < 0 || msg_is_query(h->request) || vsw_port_vhost_walked == NULL ||
+	if (slot < 0 || !vid_is_current(slot, vid))
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	/*
+	 * rte_vhost skips the post handler of a message that failed: a device
+	 * still taken back from then is given again first.
+	 */
+	if (unlikely(vhost_regs[slot].paused)) {
+		pthread_mutex_lock(&hook_lock);
+		vhost_regs[slot].paused = false;
+		if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
+		    vsw_port_vhost_hook != NULL)
+			vsw_port_vhost_hook((uint16_t)slot, vid, &walk_on[vid]);
+		pthread_mutex_unlock(&hook_lock);
+	}
+	if (msg_is_query(h->request) || vsw_port_vhost_walked == NULL ||
 	    !vsw_port_vhost_walked((uint16_t)slot))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	/* A vring the guest turns off is off for the walk from now on. */
 	if (h->request == VHU_SET_VRING_ENABLE && h->num == 0 && h->index < 64)
-		atomic_fetch_and_explicit(&vhost_regs[slot].walk_on, ~(1ULL << h->index),
-					  memory_order_relaxed);
+		atomic_fetch_and_explicit(&walk_on[vid], ~(1ULL << h->index), memory_order_relaxed);
 	pthread_mutex_lock(&hook_lock);
 	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
 	    vsw_port_vhost_pause != NULL && vsw_port_vhost_pause((uint16_t)slot, vid)) {
@@ -367,7 +390,7 @@ on_msg_post(int vid, void *msg)
 	/* Still attached (not destroyed by the message, not closing). */
 	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
 	    vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].walk_on);
+		vsw_port_vhost_hook((uint16_t)slot, vid, &walk_on[vid]);
 	pthread_mutex_unlock(&hook_lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -389,9 +412,13 @@ on_new_connection(int vid)
 	pthread_mutex_lock(&vhost_lock);
 	slot = vhost_find(path);
 	if (slot >= 0) {
-		atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
-		atomic_store_explicit(&vhost_regs[slot].walk_on, 0, memory_order_relaxed);
-		vhost_regs[slot].paused = false;
+		/* A second connection (a stray client) leaves the attached guest's state. */
+		if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_relaxed) < 0) {
+			atomic_store_explicit(&vhost_regs[slot].vrings_on, 0, memory_order_relaxed);
+			vhost_regs[slot].paused = false;
+		}
+		if (vid < RTE_MAX_VHOST_DEVICE)
+			atomic_store_explicit(&walk_on[vid], 0, memory_order_relaxed);
 		vid_map(vid, slot);
 	}
 	pthread_mutex_unlock(&vhost_lock);
@@ -438,7 +465,7 @@ on_new_device(int vid)
 	}
 	pthread_mutex_unlock(&vhost_lock);
 	if (ok && vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, vid, &vhost_regs[slot].walk_on);
+		vsw_port_vhost_hook((uint16_t)slot, vid, &walk_on[vid]);
 	pthread_mutex_unlock(&hook_lock);
 	if (!ok)
 		return -1;
@@ -484,10 +511,13 @@ on_vring_state(int vid, uint16_t vring, int enable)
 	if (slot < 0 || vring >= 64)
 		return 0;
 	bit = 1ULL << vring;
-	if (enable) {
+	if (enable)	/* The walk's own view of this connection (see walk_on). */
+		atomic_fetch_or_explicit(&walk_on[vid], bit, memory_order_relaxed);
+	if (!vid_is_current(slot, vid))
+		return 0;	/* Another connection than the attached guest's. */
+	if (enable)
 		atomic_fetch_or_explicit(&vhost_regs[slot].vrings_on, bit, memory_order_relaxed);
-		atomic_fetch_or_explicit(&vhost_regs[slot].walk_on, bit, memory_order_relaxed);
-	} else
+	else
 		atomic_fetch_and_explicit(&vhost_regs[slot].vrings_on, ~bit, memory_order_relaxed);
 	atomic_fetch_add_explicit(&vhost_regs[slot].vring_changes, 1, memory_order_relaxed);
 	return 0;

@@ -94,7 +94,8 @@ class Vring:
 class Guest:
     """One vhost-user device with 2 vrings: 0 = guest rx, 1 = guest tx."""
 
-    def __init__(self, path, features=F_VERSION_1 | F_MRG_RXBUF, size=16, timeout=10):
+    def __init__(self, path, features=F_VERSION_1 | F_MRG_RXBUF | F_INDIRECT, size=16,
+                 timeout=10):
         self.path, self.features, self.size = path, features, size
         self.fd = os.memfd_create("vsw-test-guest")
         os.ftruncate(self.fd, MEM)
