@@ -620,6 +620,20 @@ tx_data(struct vsw_vdev *d, struct cur *c, const struct rte_mbuf **seg, uint32_t
 	return 0;
 }
 
+/* Whether the 10 or 12 header bytes at p are h's (inline: no libc call). */
+static inline bool
+hdr_same(const uint8_t *p, const struct virtio_net_hdr_mrg_rxbuf *h, uint16_t len)
+{
+	uint64_t a, b;
+	uint32_t x = 0, y = 0;
+
+	memcpy(&a, p, 8);
+	memcpy(&b, h, 8);
+	memcpy(&x, p + 8, len - 8);
+	memcpy(&y, (const uint8_t *)h + 8, len - 8);
+	return a == b && x == y;
+}
+
 /*
  * Put the virtio-net header at the cursor. Where the guest's buffer holds
  * it already (the same offload marks as the frame before: the usual case,
@@ -639,7 +653,7 @@ hdr_put(struct vsw_vdev *d, struct cur *c, const struct virtio_net_hdr_mrg_rxbuf
 			nb->p[0] = c->va + 10;
 			nb->p[1] = c->va + 11;
 		}
-		if (memcmp(c->va, h, d->hdr_len) != 0)
+		if (!hdr_same(c->va, h, d->hdr_len))
 			memcpy(c->va, h, d->hdr_len);
 		c->va += d->hdr_len;
 		c->left -= d->hdr_len;
