@@ -341,6 +341,19 @@ vid_is_current(int slot, int vid)
 	return cur < 0 || cur == vid;
 }
 
+/* Give a device taken back for a message to the PMDs again, if still attached. */
+static void
+walk_resume(int slot, int vid)
+{
+	pthread_mutex_lock(&hook_lock);
+	vhost_regs[slot].paused = false;
+	/* Not destroyed by the message, not closing. */
+	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
+	    vsw_port_vhost_hook != NULL)
+		vsw_port_vhost_hook((uint16_t)slot, vid, &walk_on[vid]);
+	pthread_mutex_unlock(&hook_lock);
+}
+
 static enum rte_vhost_msg_result
 on_msg_pre(int vid, void *msg)
 {
@@ -353,14 +366,8 @@ on_msg_pre(int vid, void *msg)
 	 * rte_vhost skips the post handler of a message that failed: a device
 	 * still taken back from then is given again first.
 	 */
-	if (unlikely(vhost_regs[slot].paused)) {
-		pthread_mutex_lock(&hook_lock);
-		vhost_regs[slot].paused = false;
-		if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
-		    vsw_port_vhost_hook != NULL)
-			vsw_port_vhost_hook((uint16_t)slot, vid, &walk_on[vid]);
-		pthread_mutex_unlock(&hook_lock);
-	}
+	if (unlikely(vhost_regs[slot].paused))
+		walk_resume(slot, vid);
 	if (msg_is_query(h->request) || vsw_port_vhost_walked == NULL ||
 	    !vsw_port_vhost_walked((uint16_t)slot))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -383,15 +390,8 @@ on_msg_post(int vid, void *msg)
 	int slot = vid_to_slot(vid);
 
 	RTE_SET_USED(msg);
-	if (slot < 0 || !vhost_regs[slot].paused)
-		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	pthread_mutex_lock(&hook_lock);
-	vhost_regs[slot].paused = false;
-	/* Still attached (not destroyed by the message, not closing). */
-	if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid &&
-	    vsw_port_vhost_hook != NULL)
-		vsw_port_vhost_hook((uint16_t)slot, vid, &walk_on[vid]);
-	pthread_mutex_unlock(&hook_lock);
+	if (slot >= 0 && vhost_regs[slot].paused)
+		walk_resume(slot, vid);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
