@@ -68,10 +68,31 @@ class PingPong:
     def kill(self):
         if self.proc is not None:
             self.proc.kill()
-            self.proc.wait(10)
+            try:
+                # A SIGKILLed testpmd once took over 10 s to go in CI (the
+                # generator core is shared by three busy testpmds here).
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("testpmd %d still there 30 s after SIGKILL: %s" % (
+                    self.proc.pid, proc_state(self.proc.pid))) from None
             self.proc = None
             self.logf.close()
         cleanup_prefix(self.prefix)
+
+
+def proc_state(pid):
+    """State and kernel wait channel of a process, for a hang report."""
+    out = []
+    for f in ("status", "wchan", "stack"):
+        try:
+            with open("/proc/%d/%s" % (pid, f), errors="replace") as fh:
+                text = fh.read()
+        except OSError as e:
+            text = str(e)
+        if f == "status":
+            text = "".join(l for l in text.splitlines(True) if l.startswith(("State", "Threads")))
+        out.append("%s: %s" % (f, text.strip()))
+    return "; ".join(out)
 
 
 @pytest.mark.parametrize("walk", ["rte", "vsw"])
