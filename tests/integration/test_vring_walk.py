@@ -47,6 +47,20 @@ def learn_b(d, g1, g2):
     d.wait_learned({B: "p2"})
 
 
+@pytest.fixture
+def walked(vswd_factory):
+    """A vswd walking the rings itself, guests g1 (A, p1) and g2 (B, p2)
+    attached, B learned; the guests are closed at the end."""
+    d = vswd_factory(extra=WALK)
+    g1, g2 = two_guests(d)
+    try:
+        learn_b(d, g1, g2)
+        yield d, g1, g2
+    finally:
+        g1.close()
+        g2.close()
+
+
 def bad_addr(v):
     d = v.alloc()
     v.put_desc(d, 0x40000000, 80)          # far outside the 4 MiB of guest memory
@@ -69,160 +83,143 @@ def bad_indirect(v):
     return d
 
 
-def test_walk_chains_indirect_mergeable_and_malformed(vswd_factory):
+def test_walk_chains_indirect_mergeable_and_malformed(walked):
     """Every good frame arrives exactly (one descriptor, a chain of three,
     an indirect table, a frame merged over two receive buffers); every
     malformed chain (address outside guest memory, a loop, a head index
     past the ring, a bad indirect table, a TSO frame that was not
     offered, a receive buffer outside memory) is given back as used,
     counted guest_desc on its port, and nothing else changes."""
-    d = vswd_factory(extra=WALK)
-    g1, g2 = two_guests(d)
-    try:
-        learn_b(d, g1, g2)
-        d.ctl("port-stats-clear")
-        base = d.mbuf_in_use()
-        good = [frame(B, A, 10 + i, size=60 + 97 * i) for i in range(6)]
-        rx = g2.post_rx(5)      # one per good frame: the ring is empty after
-        g1.send_frame(good[0])
-        g1.send_raw(bad_addr)
-        g1.send_frame(good[1], split=[12, 20, 12 + len(good[1]) - 32])
-        g1.send_raw(bad_loop)
-        g1.send_indirect(good[2])
-        g1.send_raw(bad_head)
-        g1.send_frame(good[3], hdr=g1.hdr(gso=1))          # VIRTIO_NET_HDR_GSO_TCPV4
-        g1.send_raw(bad_indirect)
-        g1.send_frame(good[4], split=[5, 7, 12 + len(good[4]) - 12])
-        g1.send_frame(good[5])
-        used = g1.vr[1].wait_used(10)
-        assert len(used) == 10 and all(ln == 0 for _, ln in used), used
-        want = [good[i] for i in (0, 1, 2, 4, 5)]
-        got = g2.rx_frames(rx, len(want))
-        assert [b for _, b in got] == [hdr_rx() + f for f in want]
-        assert [ln for ln, _ in got] == [12 + len(f) for f in want]
-        st = d.stats()
-        assert st["p1"]["drops"]["guest_desc"] == 5, st["p1"]["drops"]
-        assert st["p1"]["rx_packets"] == 5 and st["p2"]["tx_packets"] == 5, st
-        assert st["p2"]["drops_total"] == 0, st["p2"]["drops"]
+    d, g1, g2 = walked
+    d.ctl("port-stats-clear")
+    base = d.mbuf_in_use()
+    good = [frame(B, A, 10 + i, size=60 + 97 * i) for i in range(6)]
+    rx = g2.post_rx(5)      # one per good frame: the ring is empty after
+    g1.send_frame(good[0])
+    g1.send_raw(bad_addr)
+    g1.send_frame(good[1], split=[12, 20, 12 + len(good[1]) - 32])
+    g1.send_raw(bad_loop)
+    g1.send_indirect(good[2])
+    g1.send_raw(bad_head)
+    g1.send_frame(good[3], hdr=g1.hdr(gso=1))          # VIRTIO_NET_HDR_GSO_TCPV4
+    g1.send_raw(bad_indirect)
+    g1.send_frame(good[4], split=[5, 7, 12 + len(good[4]) - 12])
+    g1.send_frame(good[5])
+    used = g1.vr[1].wait_used(10)
+    assert len(used) == 10 and all(ln == 0 for _, ln in used), used
+    want = [good[i] for i in (0, 1, 2, 4, 5)]
+    got = g2.rx_frames(rx, len(want))
+    assert [b for _, b in got] == [hdr_rx() + f for f in want]
+    assert [ln for ln, _ in got] == [12 + len(f) for f in want]
+    st = d.stats()
+    assert st["p1"]["drops"]["guest_desc"] == 5, st["p1"]["drops"]
+    assert st["p1"]["rx_packets"] == 5 and st["p2"]["tx_packets"] == 5, st
+    assert st["p2"]["drops_total"] == 0, st["p2"]["drops"]
 
-        # Receive side: a buffer outside guest memory takes a frame away
-        # (given back empty); a 40-byte buffer merges with the next one.
-        bad = g2.post_rx(1, addr=0x40000000)
-        small = g2.post_rx(1, length=40)
-        big = g2.post_rx(1)
-        f1, f2 = frame(B, A, 50, size=100), frame(B, A, 51, size=100)
-        g1.send_frame(f1)
-        g1.send_frame(f2)
-        used = g2.vr[0].wait_used(3)
-        assert used == [(bad[0][0], 0), (small[0][0], 40), (big[0][0], 12 + 100 - 40)], used
-        merged = bytes(g2.mem[small[0][1]:small[0][1] + 40]) + \
-            bytes(g2.mem[big[0][1]:big[0][1] + 72])
-        assert merged == hdr_rx(num_buffers=2) + f2
-        st = d.stats()
-        assert st["p2"]["drops"]["guest_desc"] == 1, st["p2"]["drops"]
-        assert st["p2"]["tx_packets"] == 6, st["p2"]
+    # Receive side: a buffer outside guest memory takes a frame away
+    # (given back empty); a 40-byte buffer merges with the next one.
+    bad = g2.post_rx(1, addr=0x40000000)
+    small = g2.post_rx(1, length=40)
+    big = g2.post_rx(1)
+    f1, f2 = frame(B, A, 50, size=100), frame(B, A, 51, size=100)
+    g1.send_frame(f1)
+    g1.send_frame(f2)
+    used = g2.vr[0].wait_used(3)
+    assert used == [(bad[0][0], 0), (small[0][0], 40), (big[0][0], 12 + 100 - 40)], used
+    merged = bytes(g2.mem[small[0][1]:small[0][1] + 40]) + \
+        bytes(g2.mem[big[0][1]:big[0][1] + 72])
+    assert merged == hdr_rx(num_buffers=2) + f2
+    st = d.stats()
+    assert st["p2"]["drops"]["guest_desc"] == 1, st["p2"]["drops"]
+    assert st["p2"]["tx_packets"] == 6, st["p2"]
 
-        # An avail index moved far past the ring: nothing is taken (one
-        # guest_desc for the episode, not one per poll) until it is sane.
-        v = g1.vr[1]
-        sane = v.avail_idx
-        v.set_avail_idx((sane + 1000) & 0xffff)
-        wait_for(lambda: d.stats()["p1"]["drops"]["guest_desc"] == 6, 5,
-                 what="the insane avail index counted")
-        time.sleep(0.2)
-        st = d.stats()
-        assert st["p1"]["drops"]["guest_desc"] == 6 and st["p1"]["rx_packets"] == 7, st["p1"]
-        assert v.used_idx() == sane
-        v.set_avail_idx(sane)
-        rx = g2.post_rx(1)
-        f3 = frame(B, A, 52, size=200)
-        g1.send_frame(f3)
-        assert g2.rx_frames(rx, 1) == [(12 + 200, hdr_rx() + f3)]
-        d.assert_mbufs(base)
-    finally:
-        g1.close()
-        g2.close()
+    # An avail index moved far past the ring: nothing is taken (one
+    # guest_desc for the episode, not one per poll) until it is sane.
+    v = g1.vr[1]
+    sane = v.avail_idx
+    v.set_avail_idx((sane + 1000) & 0xffff)
+    wait_for(lambda: d.stats()["p1"]["drops"]["guest_desc"] == 6, 5,
+             what="the insane avail index counted")
+    time.sleep(0.2)
+    st = d.stats()
+    assert st["p1"]["drops"]["guest_desc"] == 6 and st["p1"]["rx_packets"] == 7, st["p1"]
+    assert v.used_idx() == sane
+    v.set_avail_idx(sane)
+    rx = g2.post_rx(1)
+    f3 = frame(B, A, 52, size=200)
+    g1.send_frame(f3)
+    assert g2.rx_frames(rx, 1) == [(12 + 200, hdr_rx() + f3)]
+    d.assert_mbufs(base)
+    g1.close()
     d.wait_port_state("p1", "down")
 
 
-def test_walk_messages_while_running(vswd_factory):
+def test_walk_messages_while_running(walked):
     """vhost-user messages that can change the rings (a new call eventfd,
     the memory table again) take the device back from the PMD and give it
     again: no frame lost or repeated. GET_VRING_BASE then reports exactly
     the index vsw stopped at."""
-    d = vswd_factory(extra=WALK)
-    g1, g2 = two_guests(d)
-    try:
-        learn_b(d, g1, g2)
-        base = d.mbuf_in_use()
-        p0 = {v["port"]: v["walk_pauses"] for v in d.ctl("vhost-show")}
-        sent = []
-        for rnd in range(4):
-            rx = g2.post_rx(8)
-            fl = [frame(B, A, 100 * rnd + i, size=64 + 31 * i) for i in range(8)]
-            for f in fl[:4]:
-                g1.send_frame(f)
-            # The sender's device is taken back while its frames may still
-            # be in its ring: they wait there, none lost or sent twice.
-            g1.mem_table(ack=True)
-            got = g2.rx_frames(rx, 4)
-            # The receiver's (nothing in flight to it: frames sent to a
-            # guest while rte_vhost handles its message are dropped).
-            new_call = vu.os.eventfd(0, vu.os.EFD_NONBLOCK)
-            g2.set_call(0, new_call, ack=True)
-            vu.os.close(g2.call[0])
-            g2.call[0] = new_call
-            for f in fl[4:]:
-                g1.send_frame(f)
-            got += g2.rx_frames(rx, 4)
-            assert [b for _, b in got] == [hdr_rx() + f for f in fl], json.dumps((rnd, len(got), {k: v for k, v in d.stats()["p2"]["drops"].items() if v}, d.stats()["p1"], d.ctl("vhost-show")))
-            assert len(g1.vr[1].wait_used(8)) == 8
-            sent += fl
-        wait_for(lambda: all(v["walk_pauses"] >= p0[v["port"]] + 4 and v["walk"] == "vsw"
-                             for v in d.ctl("vhost-show")), 5, what="walk pauses counted")
-        # The device stops at exactly what vsw took (33 = hello + 32 frames on g2's side).
-        assert g1.vring_base(1) == len(sent)
-        assert g2.vring_base(1) == 1
-        assert g2.vring_base(0) == len(sent)
-        st = d.stats()
-        assert st["p2"]["tx_packets"] >= len(sent) and st["p1"]["drops_total"] == 0, st
-        d.wait_port_state("p1", "down")
-        d.assert_mbufs(base)
-    finally:
-        g1.close()
-        g2.close()
+    d, g1, g2 = walked
+    base = d.mbuf_in_use()
+    p0 = {v["port"]: v["walk_pauses"] for v in d.ctl("vhost-show")}
+    sent = []
+    for rnd in range(4):
+        rx = g2.post_rx(8)
+        fl = [frame(B, A, 100 * rnd + i, size=64 + 31 * i) for i in range(8)]
+        for f in fl[:4]:
+            g1.send_frame(f)
+        # The sender's device is taken back while its frames may still
+        # be in its ring: they wait there, none lost or sent twice.
+        g1.mem_table(ack=True)
+        got = g2.rx_frames(rx, 4)
+        # The receiver's (nothing in flight to it: frames sent to a
+        # guest while rte_vhost handles its message are dropped).
+        new_call = vu.os.eventfd(0, vu.os.EFD_NONBLOCK)
+        g2.set_call(0, new_call, ack=True)
+        vu.os.close(g2.call[0])
+        g2.call[0] = new_call
+        for f in fl[4:]:
+            g1.send_frame(f)
+        got += g2.rx_frames(rx, 4)
+        assert [b for _, b in got] == [hdr_rx() + f for f in fl], json.dumps((rnd, len(got), {k: v for k, v in d.stats()["p2"]["drops"].items() if v}, d.stats()["p1"], d.ctl("vhost-show")))
+        assert len(g1.vr[1].wait_used(8)) == 8
+        sent += fl
+    wait_for(lambda: all(v["walk_pauses"] >= p0[v["port"]] + 4 and v["walk"] == "vsw"
+                         for v in d.ctl("vhost-show")), 5, what="walk pauses counted")
+    # The device stops at exactly what vsw took (33 = hello + 32 frames on g2's side).
+    assert g1.vring_base(1) == len(sent)
+    assert g2.vring_base(1) == 1
+    assert g2.vring_base(0) == len(sent)
+    st = d.stats()
+    assert st["p2"]["tx_packets"] >= len(sent) and st["p1"]["drops_total"] == 0, st
+    d.wait_port_state("p1", "down")
+    d.assert_mbufs(base)
 
 
-def test_walk_resumes_after_a_failed_message(vswd_factory):
+def test_walk_resumes_after_a_failed_message(walked):
     """rte_vhost skips the post-message handler of a message it refuses
     (here SET_FEATURES with a bit it never offered, acknowledged as an
     error). The device, taken back before that message, is given to the
     PMD again with the guest's next message; frames sent to it meanwhile
     are counted port_down, and nothing is lost after."""
-    d = vswd_factory(extra=WALK)
-    g1, g2 = two_guests(d)
-    try:
-        learn_b(d, g1, g2)
-        base = d.mbuf_in_use()
-        p0 = {v["port"]: v["walk_pauses"] for v in d.ctl("vhost-show")}
-        ack = g2.send(vu.SET_FEATURES, struct.pack("<Q", g2.features | 1 << 63), ack=True)
-        assert ack != bytes(8), ack          # refused
-        wait_for(lambda: {v["port"]: v["walk"] for v in d.ctl("vhost-show")}["p2"] == "rte",
-                 5, what="p2 taken back (shown as not walked)")
-        d.ctl("port-stats-clear")
-        lost = frame(B, A, 70)
-        g1.send_frame(lost)
-        wait_for(lambda: d.stats()["p2"]["drops"]["port_down"] == 1, 5,
-                 what="the frame to the paused guest counted port_down")
-        rx = g2.post_rx(2)
-        g2.mem_table(ack=True)               # the next message gives it back
-        vh = {v["port"]: v for v in d.ctl("vhost-show")}
-        assert vh["p2"]["walk"] == "vsw" and vh["p2"]["walk_pauses"] == p0["p2"] + 2, vh["p2"]
-        fl = [frame(B, A, 71 + i) for i in range(2)]
-        for f in fl:
-            g1.send_frame(f)
-        assert [b for _, b in g2.rx_frames(rx, 2)] == [hdr_rx() + f for f in fl]
-        d.assert_mbufs(base)
-    finally:
-        g1.close()
-        g2.close()
+    d, g1, g2 = walked
+    base = d.mbuf_in_use()
+    p0 = {v["port"]: v["walk_pauses"] for v in d.ctl("vhost-show")}
+    ack = g2.send(vu.SET_FEATURES, struct.pack("<Q", g2.features | 1 << 63), ack=True)
+    assert ack != bytes(8), ack          # refused
+    wait_for(lambda: {v["port"]: v["walk"] for v in d.ctl("vhost-show")}["p2"] == "rte",
+             5, what="p2 taken back (shown as not walked)")
+    d.ctl("port-stats-clear")
+    lost = frame(B, A, 70)
+    g1.send_frame(lost)
+    wait_for(lambda: d.stats()["p2"]["drops"]["port_down"] == 1, 5,
+             what="the frame to the paused guest counted port_down")
+    rx = g2.post_rx(2)
+    g2.mem_table(ack=True)               # the next message gives it back
+    vh = {v["port"]: v for v in d.ctl("vhost-show")}
+    assert vh["p2"]["walk"] == "vsw" and vh["p2"]["walk_pauses"] == p0["p2"] + 2, vh["p2"]
+    fl = [frame(B, A, 71 + i) for i in range(2)]
+    for f in fl:
+        g1.send_frame(f)
+    assert [b for _, b in g2.rx_frames(rx, 2)] == [hdr_rx() + f for f in fl]
+    d.assert_mbufs(base)

@@ -175,15 +175,15 @@ class Guest:
                                               reply=True))[1]
 
     def close(self):
-        for s in (self.sock,):
-            try:
-                s.close()
-            except OSError:
-                pass
+        """Disconnect and free the guest's memory (again: nothing)."""
+        if self.fd < 0:
+            return
+        self.sock.close()
         for fd in self.kick + self.call:
             os.close(fd)
         self.mem.close()
         os.close(self.fd)
+        self.fd = -1
 
     # ------------------------------------------------------------- buffers
     def buf(self, slot):
