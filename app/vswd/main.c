@@ -546,6 +546,7 @@ main(int argc, char **argv)
 	vsw_port_vhost_hook = vsw_dp_set_vid;
 	vsw_port_vhost_pause = vsw_dp_pause_vid;
 	vsw_port_vhost_walked = vsw_dp_vid_walked;
+	vsw_port_vhost_rarp = vsw_dp_rarp_vid;
 	vsw_vdev_walk = o.walk_vsw;
 	if (o.tso && !vsw_port_vhost_tso)
 		RTE_LOG(WARNING, USER1, "vswd: --tso ignored: no mbuf flag for partial checksums\n");

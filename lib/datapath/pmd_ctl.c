@@ -240,6 +240,21 @@ vsw_dp_pause_vid(uint16_t slot, int32_t vid)
 	return true;
 }
 
+void
+vsw_dp_rarp_vid(uint16_t slot, int32_t vid, const uint8_t mac[6])
+{
+	struct vsw_vdev *d;
+	int32_t cur;
+
+	if (slot >= VSW_MAX_PORTS)
+		return;
+	cur = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
+	d = atomic_load_explicit(&vsw_port_vdev[slot], memory_order_relaxed);
+	/* Only vsw_dp_set_vid() frees d, in the same thread or under the same lock. */
+	if (cur >= 0 && (cur & VSW_VID_WALKED) && (cur & ~VSW_VID_WALKED) == vid && d != NULL)
+		vsw_vdev_rarp(d, mac);
+}
+
 bool
 vsw_dp_vid_walked(uint16_t slot)
 {

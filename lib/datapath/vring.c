@@ -25,6 +25,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
+#include <rte_arp.h>
 #include <rte_ip.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
@@ -121,6 +122,17 @@ vsw_vdev_release(struct vsw_vdev *d)
 						 d->vr[i].last_used);
 	free(d->mem);
 	rte_free(d);
+}
+
+void
+vsw_vdev_rarp(struct vsw_vdev *d, const uint8_t mac[6])
+{
+	uint64_t v = 1ULL << 48;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		v |= (uint64_t)mac[i] << (8 * i);
+	atomic_store_explicit(&d->rarp, v, memory_order_release);
 }
 
 /* ------------------------------------------------------- descriptor walk */
@@ -231,6 +243,36 @@ cur_read(struct vsw_vdev *d, struct cur *c, void *dst, uint32_t len)
 		len -= k;
 	}
 	return 0;
+}
+
+/*
+ * The buffer of a one-descriptor chain (the usual case: the virtio PMD and
+ * Linux post one descriptor per buffer), mapped in one piece from a single
+ * read of the descriptor; NULL for anything else (a chain, an indirect
+ * table, a buffer across memory regions, a read-only buffer where wr),
+ * which the cursor walk then handles and judges.
+ */
+static inline uint8_t *
+desc_flat(struct vsw_vdev *d, const struct vsw_vring *vr, uint16_t head, uint32_t *len,
+	  bool wr)
+{
+	struct vring_desc de;
+	uint64_t l;
+	uint8_t *p;
+
+	*len = 0;
+	if (unlikely(head >= vr->size))
+		return NULL;
+	de = vr->desc[head];
+	if (unlikely((de.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
+		     (wr && !(de.flags & VRING_DESC_F_WRITE))))
+		return NULL;
+	l = de.len;
+	p = gpa_map(d, de.addr, &l);
+	if (unlikely(p == NULL || l != de.len))
+		return NULL;
+	*len = de.len;
+	return p;
 }
 
 /* ----------------------------------------------------------- notifying */
@@ -449,20 +491,36 @@ rx_copy(struct vsw_vdev *d, struct cur *c, struct rte_mempool *pool, struct rte_
 	}
 }
 
-uint16_t
-vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rte_mbuf **pkts,
-	     uint16_t n, struct vsw_vring_err *err)
+/* The RARP asked for, into pkts[0]: 1, or 0 (none asked, or no mbuf). Cold. */
+static __rte_noinline uint16_t
+rx_rarp(struct vsw_vdev *d, struct rte_mempool *pool, struct rte_mbuf **pkts)
 {
-	struct vsw_vring *vr = vring_get(d, q);
+	struct rte_ether_addr mac;
+	uint64_t v = atomic_exchange_explicit(&d->rarp, 0, memory_order_acquire);
+	int i;
+
+	if (v == 0)
+		return 0;
+	for (i = 0; i < 6; i++)
+		mac.addr_bytes[i] = (uint8_t)(v >> (8 * i));
+	pkts[0] = rte_net_make_rarp_packet(pool, &mac);
+	return pkts[0] != NULL;
+}
+
+/* Up to n frames from vring vr into pkts. */
+static inline uint16_t
+rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
+	struct rte_mbuf **pkts, uint16_t n, struct vsw_vring_err *err)
+{
 	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
 	uint16_t heads[VSW_BURST];
+	uint8_t *va[VSW_BURST];
+	uint32_t vlen[VSW_BURST];
 	struct rte_mbuf *m;
 	uint16_t avail, cnt, i, out = 0, mask;
 	struct cur c;
 	int r;
 
-	if (unlikely(vr == NULL))
-		return 0;
 	avail = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
 	cnt = (uint16_t)(avail - vr->last_avail);
 	if (unlikely(!avail_sane(vr, cnt, err)))
@@ -483,26 +541,38 @@ vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rt
 			rte_prefetch0(&vr->desc[heads[i]]);
 	}
 	for (i = 0; i < cnt; i++) {
-		uint64_t len;
-		const uint8_t *p;
-
-		if (unlikely(heads[i] >= vr->size))
-			continue;
-		len = vr->desc[heads[i]].len;
-		p = gpa_map(d, vr->desc[heads[i]].addr, &len);
-		if (likely(p != NULL)) {
-			rte_prefetch0(p);		/* The header... */
-			rte_prefetch0(p + d->hdr_len);	/* ...and the frame: often the next line. */
+		va[i] = desc_flat(d, vr, heads[i], &vlen[i], false);
+		if (likely(va[i] != NULL)) {
+			rte_prefetch0(va[i]);			/* The header... */
+			rte_prefetch0(va[i] + d->hdr_len);	/* ...and the frame. */
 		}
 	}
 	for (i = 0; i < cnt; i++) {
 		m = pkts[out];
 		vr->last_avail++;
-		r = cur_start(d, vr, heads[i], &c, false);
-		if (likely(r == 0))
-			r = cur_read(d, &c, &h, d->hdr_len);
-		if (likely(r == 0))
-			r = rx_copy(d, &c, pool, m);
+		if (likely(va[i] != NULL && vlen[i] >= d->hdr_len &&
+			   vlen[i] - d->hdr_len <= rte_pktmbuf_tailroom(m))) {
+			/* One buffer that fits one mbuf: no cursor, header read in place. */
+			const struct virtio_net_hdr *gh = (const struct virtio_net_hdr *)va[i];
+			uint32_t flen = vlen[i] - d->hdr_len;
+
+			h.hdr.flags = gh->flags;
+			h.hdr.gso_type = gh->gso_type;
+			rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va[i] + d->hdr_len, flen);
+			m->data_len = (uint16_t)flen;
+			m->pkt_len = flen;
+			r = 0;
+			if (unlikely(h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+				h.hdr.csum_start = gh->csum_start;
+				h.hdr.csum_offset = gh->csum_offset;
+			}
+		} else {
+			r = cur_start(d, vr, heads[i], &c, false);
+			if (likely(r == 0))
+				r = cur_read(d, &c, &h, d->hdr_len);
+			if (likely(r == 0))
+				r = rx_copy(d, &c, pool, m);
+		}
 		if (likely(r == 0) && unlikely(h.hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE))
 			r = -1;		/* TSO was not offered: a guest may not send it. */
 		if (likely(r == 0) && unlikely(h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
@@ -528,6 +598,21 @@ vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rt
 		rte_pktmbuf_free_bulk(&pkts[out], (unsigned int)(cnt - out));
 	used_publish(d, vr);
 	return out;
+}
+
+uint16_t
+vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool, struct rte_mbuf **pkts,
+	     uint16_t n, struct vsw_vring_err *err)
+{
+	struct vsw_vring *vr = vring_get(d, q);
+	uint16_t k = 0;
+
+	if (unlikely(vr == NULL) || n == 0)
+		return 0;
+	/* First, so that the switch learns the guest's new place before its frames. */
+	if (unlikely(atomic_load_explicit(&d->rarp, memory_order_relaxed) != 0))
+		k = rx_rarp(d, pool, pkts);
+	return (uint16_t)(k + rx_ring(d, vr, pool, pkts + k, (uint16_t)(n - k), err));
 }
 
 /* -------------------------------------------------------- vsw -> guest */
@@ -663,6 +748,26 @@ hdr_put(struct vsw_vdev *d, struct cur *c, const struct virtio_net_hdr_mrg_rxbuf
 }
 
 /*
+ * One frame, in one segment, into a one-descriptor buffer it fits whole
+ * (mapped once, in the prefetch pass): no cursor. False if it does not fit.
+ */
+static inline bool
+tx_flat(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t head, uint8_t *va, uint32_t len,
+	const struct rte_mbuf *m)
+{
+	struct virtio_net_hdr_mrg_rxbuf h;
+
+	if (unlikely(va == NULL || m->nb_segs != 1 || len < (uint32_t)d->hdr_len + m->data_len))
+		return false;
+	tx_hdr(m, &h);
+	if (!hdr_same(va, &h, d->hdr_len))
+		memcpy(va, &h, d->hdr_len);
+	rte_memcpy(va + d->hdr_len, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
+	used_put(vr, head, (uint32_t)d->hdr_len + m->data_len);
+	return true;
+}
+
+/*
  * One frame into one chain (no mergeable buffers): 0 placed, -1 the chain
  * is malformed or too short (given back empty).
  */
@@ -745,7 +850,10 @@ vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 	     struct vsw_vring_err *err)
 {
 	struct vsw_vring *vr = vring_get(d, q);
-	uint16_t avail, room, i, k, mask;
+	uint16_t avail, room, i, k, mask, la0;
+	uint16_t fhead[VSW_BURST];
+	uint8_t *fva[VSW_BURST];
+	uint32_t flen[VSW_BURST];
 	int r;
 
 	if (unlikely(vr == NULL))
@@ -755,38 +863,38 @@ vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 	if (unlikely(!avail_sane(vr, room, err)) || room == 0)
 		return 0;
 	mask = (uint16_t)(vr->size - 1);
+	la0 = vr->last_avail;
 	/* Prefetch the guest's next buffers: descriptors, then the buffers. */
 	k = RTE_MIN(room, n);
 	if (k > VSW_BURST)
 		k = VSW_BURST;
 	for (i = 0; i < k; i++) {
-		uint16_t head = vr->avail->ring[(uint16_t)(vr->last_avail + i) & mask];
-
-		if (likely(head < vr->size))
-			rte_prefetch0(&vr->desc[head]);
+		fhead[i] = vr->avail->ring[(uint16_t)(la0 + i) & mask];
+		if (likely(fhead[i] < vr->size))
+			rte_prefetch0(&vr->desc[fhead[i]]);
 	}
 	for (i = 0; i < k; i++) {
-		uint16_t head = vr->avail->ring[(uint16_t)(vr->last_avail + i) & mask];
-		uint64_t len;
-		uint8_t *p;
-
-		if (unlikely(head >= vr->size))
-			continue;
-		len = vr->desc[head].len;
-		p = gpa_map(d, vr->desc[head].addr, &len);
-		if (likely(p != NULL)) {
-			rte_prefetch0(p);		/* The header: compared, rarely written. */
-			rte_prefetch0_write(p + d->hdr_len);
+		fva[i] = desc_flat(d, vr, fhead[i], &flen[i], true);
+		if (likely(fva[i] != NULL)) {
+			rte_prefetch0(fva[i]);	/* The header: compared, rarely written. */
+			rte_prefetch0_write(fva[i] + d->hdr_len);
 		}
 	}
 	for (i = 0; i < n; i++) {
+		uint16_t at = (uint16_t)(vr->last_avail - la0);
+
+		if (vr->last_avail == avail)
+			break;
+		/* Mapped in the prefetch pass and big enough: the short way. */
+		if (likely(at < k) && tx_flat(d, vr, fhead[at], fva[at], flen[at], pkts[i])) {
+			vr->last_avail++;
+			continue;
+		}
 		if (d->mrg) {
 			r = tx_mrg(d, vr, avail, pkts[i]);
 			if (r > 0)
 				break;
 		} else {
-			if (vr->last_avail == avail)
-				break;
 			r = tx_one(d, vr, vr->avail->ring[vr->last_avail & mask], pkts[i]);
 			vr->last_avail++;
 		}

@@ -79,6 +79,11 @@ struct vsw_vdev {
 	uint8_t mrg;			/**< VIRTIO_NET_F_MRG_RXBUF. */
 	uint8_t event_idx;		/**< VIRTIO_RING_F_EVENT_IDX. */
 	uint8_t indirect;		/**< VIRTIO_RING_F_INDIRECT_DESC. */
+	/**
+	 * A RARP to send from the guest's MAC (SEND_RARP after a live
+	 * migration): MAC in the low 48 bits, bit 48 set; 0 when none.
+	 */
+	_Atomic uint64_t rarp;
 	/** Which vrings the guest enabled (the port module's bitmap). */
 	const _Atomic uint64_t *ready;
 	struct rte_vhost_memory *mem;	/**< Guest memory regions (a copy). */
@@ -97,6 +102,13 @@ struct vsw_vdev *vsw_vdev_build(int vid, const _Atomic uint64_t *ready);
  * a grace period since d was unpublished, while the device still exists.
  */
 void vsw_vdev_release(struct vsw_vdev *d);
+
+/**
+ * Have the next receive on d start with a RARP broadcast from mac (as
+ * rte_vhost does after SEND_RARP): the switch learns where the migrated
+ * guest is now. Control side, while d is published.
+ */
+void vsw_vdev_rarp(struct vsw_vdev *d, const uint8_t mac[6]);
 
 /** vsw's walk on (--vhost-walk=vsw) or off (default: rte_vhost's functions). */
 extern bool vsw_vdev_walk;

@@ -28,6 +28,7 @@ bool vsw_port_vhost_tso;
 vsw_port_vid_hook_t vsw_port_vhost_hook;
 vsw_port_pause_hook_t vsw_port_vhost_pause;
 vsw_port_walked_t vsw_port_vhost_walked;
+vsw_port_rarp_hook_t vsw_port_vhost_rarp;
 
 RTE_LOG_REGISTER_DEFAULT(vsw_port_logtype, INFO);
 #define RTE_LOGTYPE_VSW_PORT vsw_port_logtype
@@ -368,8 +369,18 @@ on_msg_pre(int vid, void *msg)
 	 */
 	if (unlikely(vhost_regs[slot].paused))
 		walk_resume(slot, vid);
-	if (msg_is_query(h->request) || vsw_port_vhost_walked == NULL ||
-	    !vsw_port_vhost_walked((uint16_t)slot))
+	if (vsw_port_vhost_walked == NULL || !vsw_port_vhost_walked((uint16_t)slot))
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (h->request == VHU_SEND_RARP && h->size >= 6 && vsw_port_vhost_rarp != NULL) {
+		/* Payload: the MAC in its first 6 bytes. */
+		const uint8_t *mac = (const uint8_t *)msg + 3 * sizeof(uint32_t);
+
+		pthread_mutex_lock(&hook_lock);
+		if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid)
+			vsw_port_vhost_rarp((uint16_t)slot, vid, mac);
+		pthread_mutex_unlock(&hook_lock);
+	}
+	if (msg_is_query(h->request))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	/* A vring the guest turns off is off for the walk from now on. */
 	if (h->request == VHU_SET_VRING_ENABLE && h->num == 0 && h->index < 64)

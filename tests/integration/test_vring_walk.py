@@ -12,7 +12,7 @@ import time
 import pytest
 
 import vhostuser as vu
-from vswlib import BCAST, frame, mac, wait_for
+from vswlib import BCAST, frame, mac, macb, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -223,3 +223,40 @@ def test_walk_resumes_after_a_failed_message(walked):
         g1.send_frame(f)
     assert [b for _, b in g2.rx_frames(rx, 2)] == [hdr_rx() + f for f in fl]
     d.assert_mbufs(base)
+
+
+@pytest.mark.parametrize("walk", ["rte", "vsw"])
+def test_send_rarp_announces_the_guest(vswd_factory, walk):
+    """SEND_RARP (what QEMU sends after a live migration, for guests that
+    cannot announce themselves): the switch sends one RARP broadcast from
+    the guest's MAC as if the guest had, so every port sees it and the
+    table learns the guest's new port, whichever way the guest's rings are
+    walked (rte_vhost's functions or vsw's own)."""
+    d = vswd_factory(extra=WALK if walk == "vsw" else ())
+    d.ctl("add-port", "br0", "p1", "type=vhost-user")
+    tap = d.add_tap("t1")
+    g = vu.Guest(d.port("p1")["path"]).setup()
+    try:
+        d.wait_port_state("p1", "up")
+        vh = {v["port"]: v for v in d.ctl("vhost-show")}
+        assert vh["p1"]["walk"] == walk, vh
+        tap.drain()
+        d.ctl("port-stats-clear")
+        base = d.mbuf_in_use()
+        m = mac(0xC3)
+        assert m not in d.fdb()
+        g.send(vu.SEND_RARP, macb(m) + b"\0\0")
+        got = tap.recv(1, 5, 0.3)
+        assert len(got) == 1, got
+        f = got[0]
+        assert f[0:6] == b"\xff" * 6 and f[6:12] == macb(m), f.hex()
+        assert f[12:14] == b"\x80\x35", f.hex()                # RARP
+        assert f[20:22] == b"\x00\x03" and f[22:28] == macb(m), f.hex()  # request, sender
+        d.wait_learned({m: "p1"})
+        st = d.stats()
+        assert st["p1"]["rx_packets"] == 1 and st["t1"]["tx_packets"] == 1, st
+        # Once: nothing more comes.
+        assert tap.recv(None, 0, 0.3) == []
+        d.assert_mbufs(base)
+    finally:
+        g.close()
