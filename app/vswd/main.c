@@ -74,7 +74,7 @@ usage(FILE *f)
 		"  --vhost-dir DIR[:DIR] only allow vhost-user sockets in these directories\n"
 		"  --pmd-sleep-max US  idle PMDs sleep up to US microseconds (default 0: poll)\n"
 		"  --tso               offer TCP segmentation offload to vhost-user guests\n"
-		"  --vhost-walk WHO    who walks guests' rings: rte (rte_vhost, default) or vsw\n"
+		"  --vhost-walk WHO    who walks guests' rings: vsw (default) or rte (rte_vhost)\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -365,6 +365,7 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.mbufs = 16384;
+	o.walk_vsw = true;	/* vsw walks the guests' rings (rte: rte_vhost's functions). */
 	env = getenv("VSW_RUNDIR");
 	snprintf(o.rundir, sizeof(o.rundir), "%s", env != NULL && *env ? env : "/run/vsw");
 	snprintf(o.socket_mem, sizeof(o.socket_mem), "512");

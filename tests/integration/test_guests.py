@@ -58,8 +58,7 @@ def test_two_guests_ping_and_iperf3(vswd_factory, guests, tmp_path, tso):
     # The default run has vsw walk the kernel's virtqueues itself (event
     # index, indirect descriptors, mergeable buffers, partial checksums);
     # --tso keeps rte_vhost's functions (host TSO is not walked).
-    d = vswd_factory(extra=["--pmd-sleep-max", "100"] +
-                     (["--tso"] if tso else ["--vhost-walk", "vsw"]))
+    d = vswd_factory(extra=["--pmd-sleep-max", "100"] + (["--tso"] if tso else []))
     d.ctl("add-port", "br0", "vm1", "type=vhost-user")
     sock2 = str(tmp_path / "vm2.sock")
     d.ctl("add-port", "br0", "vm2", "type=vhost-user-client", "path=" + sock2)

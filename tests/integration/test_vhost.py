@@ -59,7 +59,7 @@ def assert_frames(got, want, where):
                                      min(len(got), len(want)))))
 
 
-def two_vm_exchange(d, vm_factory, kind, tag, n_uc=40, n_bc=10, walk="rte"):
+def two_vm_exchange(d, vm_factory, kind, tag, n_uc=40, n_bc=10, walk="vsw"):
     """vm1 (MAC A) and vm2 (MAC B) on ports p1/p2 of kind `kind`; B says
     hello (broadcast), then A sends unicast to B and broadcasts.
     Exact frames at each VM, exact counters, mbufs back to the baseline."""
@@ -114,15 +114,12 @@ def test_vhost_user_client_ports(vswd, vm_factory):
     two_vm_exchange(vswd, vm_factory, "vhost-user-client", "cli")
 
 
-WALK = ("--vhost-walk", "vsw")
-
-
 @pytest.mark.parametrize("kind", ["vhost-user", "vhost-user-client"])
-def test_vhost_walk_vsw(vswd_factory, vm_factory, kind):
-    """--vhost-walk=vsw: vsw walks the guests' virtqueues itself instead of
-    calling rte_vhost's dequeue/enqueue; same exact results."""
-    d = vswd_factory(extra=WALK)
-    two_vm_exchange(d, vm_factory, kind, "walk-" + kind[-6:], walk="vsw")
+def test_vhost_walk_rte(vswd_factory, vm_factory, kind):
+    """--vhost-walk=rte: rte_vhost's dequeue/enqueue move the guests'
+    frames instead of vsw's own walk (the default); same exact results."""
+    d = vswd_factory(extra=("--vhost-walk", "rte"))
+    two_vm_exchange(d, vm_factory, kind, "rte-" + kind[-6:], walk="rte")
 
 
 def test_vhost_three_vms_flood(vswd, vm_factory):
@@ -378,7 +375,7 @@ def test_vhost_multiqueue(vswd_factory, vm_factory):
     """A vhost-user port with n_rxq=2: both rx queues are polled (rxq-show
     counts each exactly) and every frame is switched (by vsw's own vring
     walk, which must follow each vring the guest enables)."""
-    d = vswd_factory(extra=WALK)
+    d = vswd_factory()
     d.ctl("add-port", "br0", "p1", "type=vhost-user", "n_rxq=2")
     d.ctl("add-port", "br0", "p2", "type=vhost-user")
     assert d.port("p1")["n_rxq"] == 2

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from vswlib import LIVE, TESTPMD, cleanup_prefix, new_prefix, tail, uniq, wait_for
+from vswlib import LIVE, TESTPMD, cleanup_prefix, new_prefix, proc_state, tail, uniq, wait_for
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -78,21 +78,6 @@ class PingPong:
             self.proc = None
             self.logf.close()
         cleanup_prefix(self.prefix)
-
-
-def proc_state(pid):
-    """State and kernel wait channel of a process, for a hang report."""
-    out = []
-    for f in ("status", "wchan", "stack"):
-        try:
-            with open("/proc/%d/%s" % (pid, f), errors="replace") as fh:
-                text = fh.read()
-        except OSError as e:
-            text = str(e)
-        if f == "status":
-            text = "".join(l for l in text.splitlines(True) if l.startswith(("State", "Threads")))
-        out.append("%s: %s" % (f, text.strip()))
-    return "; ".join(out)
 
 
 @pytest.mark.parametrize("walk", ["rte", "vsw"])

@@ -232,7 +232,7 @@ def test_send_rarp_announces_the_guest(vswd_factory, walk):
     the guest's MAC as if the guest had, so every port sees it and the
     table learns the guest's new port, whichever way the guest's rings are
     walked (rte_vhost's functions or vsw's own)."""
-    d = vswd_factory(extra=WALK if walk == "vsw" else ())
+    d = vswd_factory(extra=("--vhost-walk", walk))
     d.ctl("add-port", "br0", "p1", "type=vhost-user")
     tap = d.add_tap("t1")
     g = vu.Guest(d.port("p1")["path"]).setup()
