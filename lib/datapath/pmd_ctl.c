@@ -192,6 +192,10 @@ set_guest_ol(uint16_t slot, int32_t vid)
 			      memory_order_relaxed);
 }
 
+/* A walked device's unsent RARP across its rebuild (control side, under the hook lock). */
+static uint64_t rarp_keep[VSW_MAX_PORTS];
+static int32_t rarp_vid[VSW_MAX_PORTS];
+
 void
 vsw_dp_set_vid(uint16_t slot, int32_t vid, const _Atomic uint64_t *ready)
 {
@@ -213,12 +217,23 @@ vsw_dp_set_vid(uint16_t slot, int32_t vid, const _Atomic uint64_t *ready)
 	if (old >= 0 && vsw_qsbr != NULL)
 		vsw_dp_sync();
 	od = atomic_exchange_explicit(&vsw_port_vdev[slot], NULL, memory_order_relaxed);
+	/*
+	 * A RARP not sent yet outlives the device's rebuild around a message
+	 * (the PMDs are past the sync: nobody takes it meanwhile).
+	 */
+	if (od != NULL) {
+		rarp_keep[slot] = atomic_load_explicit(&od->rarp, memory_order_relaxed);
+		rarp_vid[slot] = od->vid;
+	}
 	/* Its ring indices back to rte_vhost, before anyone reads them. */
 	vsw_vdev_release(od);
 	if (vid < 0)
 		return;
 	set_guest_ol(slot, vid);
 	nd = ready != NULL ? vsw_vdev_build(vid, ready) : NULL;
+	if (nd != NULL && rarp_keep[slot] != 0 && rarp_vid[slot] == vid)
+		atomic_store_explicit(&nd->rarp, rarp_keep[slot], memory_order_relaxed);
+	rarp_keep[slot] = 0;
 	/* The device before the id: a PMD that sees the id sees the device. */
 	atomic_store_explicit(&vsw_port_vdev[slot], nd, memory_order_relaxed);
 	atomic_store_explicit(&vsw_port_vid[slot], vid | (nd != NULL ? VSW_VID_WALKED : 0),
@@ -240,19 +255,22 @@ vsw_dp_pause_vid(uint16_t slot, int32_t vid)
 	return true;
 }
 
-void
+bool
 vsw_dp_rarp_vid(uint16_t slot, int32_t vid, const uint8_t mac[6])
 {
 	struct vsw_vdev *d;
 	int32_t cur;
 
 	if (slot >= VSW_MAX_PORTS)
-		return;
+		return false;
 	cur = atomic_load_explicit(&vsw_port_vid[slot], memory_order_relaxed);
 	d = atomic_load_explicit(&vsw_port_vdev[slot], memory_order_relaxed);
 	/* Only vsw_dp_set_vid() frees d, in the same thread or under the same lock. */
-	if (cur >= 0 && (cur & VSW_VID_WALKED) && (cur & ~VSW_VID_WALKED) == vid && d != NULL)
-		vsw_vdev_rarp(d, mac);
+	if (cur < 0 || !(cur & VSW_VID_WALKED) || (cur & ~VSW_VID_WALKED) != vid || d == NULL)
+		return false;
+	vsw_vdev_rarp(d, mac);
+	vsw_dp_wake();	/* A PMD asleep until kicked sends it now. */
+	return true;
 }
 
 bool

@@ -165,10 +165,11 @@ cur_load(struct cur *c, uint32_t idx, bool wr)
 	if (unlikely(idx >= c->n || ++c->hops > RTE_MIN(c->n, (uint32_t)VRING_MAX_HOPS)))
 		return -1;
 	dp = &c->tab[idx];
-	c->gpa = dp->addr;
-	c->dleft = dp->len;
-	c->flags = dp->flags;
-	c->next = dp->next;
+	/* Each field read once: the guest may change it meanwhile. */
+	c->gpa = __atomic_load_n(&dp->addr, __ATOMIC_RELAXED);
+	c->dleft = __atomic_load_n(&dp->len, __ATOMIC_RELAXED);
+	c->flags = __atomic_load_n(&dp->flags, __ATOMIC_RELAXED);
+	c->next = __atomic_load_n(&dp->next, __ATOMIC_RELAXED);
 	c->left = 0;
 	if (unlikely((c->flags & VRING_DESC_F_INDIRECT) ||
 		     (wr && !(c->flags & VRING_DESC_F_WRITE))))
@@ -256,22 +257,28 @@ static inline uint8_t *
 desc_flat(struct vsw_vdev *d, const struct vsw_vring *vr, uint16_t head, uint32_t *len,
 	  bool wr)
 {
-	struct vring_desc de;
-	uint64_t l;
+	const struct vring_desc *dp;
+	uint64_t addr, l;
+	uint32_t dlen;
+	uint16_t flags;
 	uint8_t *p;
 
 	*len = 0;
 	if (unlikely(head >= vr->size))
 		return NULL;
-	de = vr->desc[head];
-	if (unlikely((de.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
-		     (wr && !(de.flags & VRING_DESC_F_WRITE))))
+	/* Each field read once: the guest may change it meanwhile. */
+	dp = &vr->desc[head];
+	addr = __atomic_load_n(&dp->addr, __ATOMIC_RELAXED);
+	dlen = __atomic_load_n(&dp->len, __ATOMIC_RELAXED);
+	flags = __atomic_load_n(&dp->flags, __ATOMIC_RELAXED);
+	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
+		     (wr && !(flags & VRING_DESC_F_WRITE))))
 		return NULL;
-	l = de.len;
-	p = gpa_map(d, de.addr, &l);
-	if (unlikely(p == NULL || l != de.len))
+	l = dlen;
+	p = gpa_map(d, addr, &l);
+	if (unlikely(p == NULL || l != dlen))
 		return NULL;
-	*len = de.len;
+	*len = (uint32_t)l;
 	return p;
 }
 
@@ -504,7 +511,15 @@ rx_rarp(struct vsw_vdev *d, struct rte_mempool *pool, struct rte_mbuf **pkts)
 	for (i = 0; i < 6; i++)
 		mac.addr_bytes[i] = (uint8_t)(v >> (8 * i));
 	pkts[0] = rte_net_make_rarp_packet(pool, &mac);
-	return pkts[0] != NULL;
+	if (pkts[0] == NULL) {
+		uint64_t none = 0;
+
+		/* No mbuf now: the next receive tries again (unless a newer one came). */
+		atomic_compare_exchange_strong_explicit(&d->rarp, &none, v, memory_order_relaxed,
+							memory_order_relaxed);
+		return 0;
+	}
+	return 1;
 }
 
 /* Up to n frames from vring vr into pkts. */
@@ -553,19 +568,14 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 		if (likely(va[i] != NULL && vlen[i] >= d->hdr_len &&
 			   vlen[i] - d->hdr_len <= rte_pktmbuf_tailroom(m))) {
 			/* One buffer that fits one mbuf: no cursor, header read in place. */
-			const struct virtio_net_hdr *gh = (const struct virtio_net_hdr *)va[i];
 			uint32_t flen = vlen[i] - d->hdr_len;
 
-			h.hdr.flags = gh->flags;
-			h.hdr.gso_type = gh->gso_type;
+			/* One snapshot of the header (10 bytes: num_buffers is not read). */
+			memcpy(&h.hdr, va[i], sizeof(h.hdr));
 			rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va[i] + d->hdr_len, flen);
 			m->data_len = (uint16_t)flen;
 			m->pkt_len = flen;
 			r = 0;
-			if (unlikely(h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
-				h.hdr.csum_start = gh->csum_start;
-				h.hdr.csum_offset = gh->csum_offset;
-			}
 		} else {
 			r = cur_start(d, vr, heads[i], &c, false);
 			if (likely(r == 0))
@@ -710,13 +720,20 @@ static inline bool
 hdr_same(const uint8_t *p, const struct virtio_net_hdr_mrg_rxbuf *h, uint16_t len)
 {
 	uint64_t a, b;
-	uint32_t x = 0, y = 0;
+	uint16_t x, y;
 
+	/* Fixed sizes only: a run-time length would make these libc calls. */
 	memcpy(&a, p, 8);
 	memcpy(&b, h, 8);
-	memcpy(&x, p + 8, len - 8);
-	memcpy(&y, (const uint8_t *)h + 8, len - 8);
-	return a == b && x == y;
+	memcpy(&x, p + 8, 2);
+	memcpy(&y, (const uint8_t *)h + 8, 2);
+	if (a != b || x != y)
+		return false;
+	if (len == 10)
+		return true;
+	memcpy(&x, p + 10, 2);
+	memcpy(&y, (const uint8_t *)h + 10, 2);
+	return x == y;
 }
 
 /*

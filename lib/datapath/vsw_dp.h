@@ -321,8 +321,11 @@ void vsw_dp_set_vid(uint16_t slot, int32_t vid, const _Atomic uint64_t *ready);
 bool vsw_dp_pause_vid(uint16_t slot, int32_t vid);
 /** Whether vsw walks the rings of the guest on slot itself (vhost-show). */
 bool vsw_dp_vid_walked(uint16_t slot);
-/** A RARP from mac on the walked guest vid of slot's next receive (SEND_RARP). */
-void vsw_dp_rarp_vid(uint16_t slot, int32_t vid, const uint8_t mac[6]);
+/**
+ * A RARP from mac on the walked guest vid of slot's next receive
+ * (SEND_RARP): true, or false if vsw does not walk that guest.
+ */
+bool vsw_dp_rarp_vid(uint16_t slot, int32_t vid, const uint8_t mac[6]);
 /**
  * Capture: directions to copy for each port slot (0 = off: the only cost
  * of capture on the fast path is reading this byte), the pool the copies

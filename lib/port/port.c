@@ -374,11 +374,18 @@ on_msg_pre(int vid, void *msg)
 	if (h->request == VHU_SEND_RARP && h->size >= 6 && vsw_port_vhost_rarp != NULL) {
 		/* Payload: the MAC in its first 6 bytes. */
 		const uint8_t *mac = (const uint8_t *)msg + 3 * sizeof(uint32_t);
+		bool took = false;
 
 		pthread_mutex_lock(&hook_lock);
 		if (atomic_load_explicit(&vhost_regs[slot].vid, memory_order_acquire) == vid)
-			vsw_port_vhost_rarp((uint16_t)slot, vid, mac);
+			took = vsw_port_vhost_rarp((uint16_t)slot, vid, mac);
 		pthread_mutex_unlock(&hook_lock);
+		/*
+		 * Handled: rte_vhost must not also keep it, or it would send a stale
+		 * RARP once the guest moves to its functions (migration logging).
+		 */
+		if (took)
+			return RTE_VHOST_MSG_RESULT_OK;
 	}
 	if (msg_is_query(h->request))
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;

@@ -115,9 +115,10 @@ extern vsw_port_pause_hook_t vsw_port_vhost_pause;
 /*
  * A walked guest's SEND_RARP (after a live migration): the daemon sends a
  * RARP from mac as if the guest had (rte_vhost does it for the guests on
- * its functions). Set once, before the first port opens, or NULL.
+ * its functions); true if it took it (rte_vhost then leaves the message
+ * alone). Set once, before the first port opens, or NULL.
  */
-typedef void (*vsw_port_rarp_hook_t)(uint16_t slot, int32_t vid, const uint8_t mac[6]);
+typedef bool (*vsw_port_rarp_hook_t)(uint16_t slot, int32_t vid, const uint8_t mac[6]);
 extern vsw_port_rarp_hook_t vsw_port_vhost_rarp;
 
 /** A vhost-user port's attached guest (vid), or -1. */
