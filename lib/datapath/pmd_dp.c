@@ -148,13 +148,13 @@ capture(struct vsw_pmd *pmd, uint16_t slot, uint8_t dir, struct rte_mbuf **pkts,
 
 /* The rings a walked guest's next walk touches (vsw_vring_prefetch()). */
 static inline void
-vring_prefetch(uint16_t slot, uint16_t vq)
+vring_prefetch(uint16_t slot, uint16_t vq, bool dest)
 {
 	int32_t vid = atomic_load_explicit(&vsw_port_vid[slot], memory_order_acquire);
 
 	if (vid >= 0 && (vid & VSW_VID_WALKED))
 		vsw_vring_prefetch(atomic_load_explicit(&vsw_port_vdev[slot], memory_order_relaxed),
-				   vq);
+				   vq, dest);
 }
 
 static inline void
@@ -165,7 +165,7 @@ tx_enqueue(struct vsw_pmd *pmd, uint16_t slot, struct rte_mbuf *m)
 	if (c == 0) {
 		pmd->touched[pmd->n_touched++] = slot;
 		/* Its guest's receive ring, while the rest of the burst is sorted. */
-		vring_prefetch(slot, VSW_VQ_GUEST_RX(pmd->idx));
+		vring_prefetch(slot, VSW_VQ_GUEST_RX(pmd->idx), true);
 	}
 	pmd->txbuf[slot][c] = m;
 	pmd->txcnt[slot] = c + 1;
@@ -1380,7 +1380,7 @@ vsw_pmd_main(void *arg)
 			/* The next queue's ring, while this one is polled. */
 			if (i + 1 < poll->n_rxq && poll->rxq[i + 1].vhost)
 				vring_prefetch(poll->rxq[i + 1].slot,
-					       VSW_VQ_GUEST_TX(poll->rxq[i + 1].queue));
+					       VSW_VQ_GUEST_TX(poll->rxq[i + 1].queue), false);
 			n = rx_burst(pmd, q, pkts);
 			if (n != 0) {
 				struct vsw_rxq_ctrs *rc = &pmd->rxq[q->slot][q->queue];

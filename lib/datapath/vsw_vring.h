@@ -142,12 +142,13 @@ uint16_t vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, ui
 
 /**
  * Start loading what the next walk of vring q will touch first: the avail
- * index and entries, the descriptor an in-order driver posts next, the
- * used entry. The PMD calls it for the next queue it polls and for each
- * port a burst sends to, so those cache misses overlap the current work.
+ * index and entries and, for a ring frames go to (dest), the descriptor an
+ * in-order driver posts next and the used entry. The PMD calls it for the
+ * next queue it polls and for each port a burst sends to, so those cache
+ * misses overlap the current work.
  */
 static inline void
-vsw_vring_prefetch(const struct vsw_vdev *d, uint16_t q)
+vsw_vring_prefetch(const struct vsw_vdev *d, uint16_t q, bool dest)
 {
 	const struct vsw_vring *vr;
 	uint16_t mask;
@@ -158,8 +159,17 @@ vsw_vring_prefetch(const struct vsw_vdev *d, uint16_t q)
 	mask = (uint16_t)(vr->size - 1);
 	rte_prefetch0(&vr->avail->idx);
 	rte_prefetch0(&vr->avail->ring[vr->last_avail & mask]);
-	rte_prefetch0(&vr->desc[vr->last_avail & mask]);
-	rte_prefetch0_write(&vr->used->ring[vr->last_used & mask]);
+	/*
+	 * The used ring only where frames are about to be written: a queue
+	 * that is only polled may be empty, and taking its used line for
+	 * writing on every poll would pull it away from the guest's core,
+	 * which reads it, over and over (at 16 ports, 64 B: 4.5-5.3 Mpps
+	 * against 4.5 with it, three paired rounds; 2 ports unchanged).
+	 */
+	if (dest) {
+		rte_prefetch0(&vr->desc[vr->last_avail & mask]);
+		rte_prefetch0_write(&vr->used->ring[vr->last_used & mask]);
+	}
 }
 
 /** Frames waiting in vring q (what the guest posted that vsw has not taken). */
