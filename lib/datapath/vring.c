@@ -182,7 +182,8 @@ static inline int
 cur_start(struct vsw_vdev *d, const struct vsw_vring *vr, uint16_t head, struct cur *c, bool wr)
 {
 	const struct vring_desc *dp;
-	uint64_t len;
+	uint64_t len, addr;
+	uint32_t dlen;
 
 	c->tab = vr->desc;
 	c->n = vr->size;
@@ -194,11 +195,14 @@ cur_start(struct vsw_vdev *d, const struct vsw_vring *vr, uint16_t head, struct 
 		return cur_load(c, head, wr);
 	if (unlikely(!d->indirect))
 		return -1;	/* Not negotiated. */
-	len = dp->len;
+	/* Each field read once: the guest may change it meanwhile. */
+	addr = __atomic_load_n(&dp->addr, __ATOMIC_RELAXED);
+	dlen = __atomic_load_n(&dp->len, __ATOMIC_RELAXED);
+	len = dlen;
 	if (unlikely(len < sizeof(*dp) || len % sizeof(*dp) != 0 || len > 65536 * sizeof(*dp)))
 		return -1;
-	c->tab = (const struct vring_desc *)gpa_map(d, dp->addr, &len);
-	if (unlikely(c->tab == NULL || len != dp->len))
+	c->tab = (const struct vring_desc *)gpa_map(d, addr, &len);
+	if (unlikely(c->tab == NULL || len != dlen))
 		return -1;
 	c->n = (uint32_t)(len / sizeof(*dp));
 	return cur_load(c, 0, wr);
@@ -737,13 +741,20 @@ hdr_same(const uint8_t *p, const struct virtio_net_hdr_mrg_rxbuf *h, uint16_t le
 }
 
 /*
- * Put the virtio-net header at the cursor. Where the guest's buffer holds
- * it already (the same offload marks as the frame before: the usual case,
- * since a driver recycles its buffers), nothing is written: the line stays
- * shared with the guest's core instead of bouncing over to vsw's and back
- * (rte_vhost and the virtio PMD avoid those writes too). The written
- * length, or -1.
+ * Store the virtio-net header at p, in one piece. Where the guest's buffer
+ * holds it already (the same offload marks as the frame before: the usual
+ * case, since a driver recycles its buffers), nothing is written: the line
+ * stays shared with the guest's core instead of bouncing over to vsw's and
+ * back (rte_vhost and the virtio PMD avoid those writes too).
  */
+static inline void
+hdr_store(uint8_t *p, const struct virtio_net_hdr_mrg_rxbuf *h, uint16_t len)
+{
+	if (!hdr_same(p, h, len))
+		memcpy(p, h, len);
+}
+
+/* Put the virtio-net header at the cursor (hdr_store()): the written length, or -1. */
 static inline int32_t
 hdr_put(struct vsw_vdev *d, struct cur *c, const struct virtio_net_hdr_mrg_rxbuf *h,
 	struct nb_at *nb)
@@ -755,8 +766,7 @@ hdr_put(struct vsw_vdev *d, struct cur *c, const struct virtio_net_hdr_mrg_rxbuf
 			nb->p[0] = c->va + 10;
 			nb->p[1] = c->va + 11;
 		}
-		if (!hdr_same(c->va, h, d->hdr_len))
-			memcpy(c->va, h, d->hdr_len);
+		hdr_store(c->va, h, d->hdr_len);
 		c->va += d->hdr_len;
 		c->left -= d->hdr_len;
 		return d->hdr_len;
@@ -777,8 +787,7 @@ tx_flat(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t head, uint8_t *va, ui
 	if (unlikely(va == NULL || m->nb_segs != 1 || len < (uint32_t)d->hdr_len + m->data_len))
 		return false;
 	tx_hdr(m, &h);
-	if (!hdr_same(va, &h, d->hdr_len))
-		memcpy(va, &h, d->hdr_len);
+	hdr_store(va, &h, d->hdr_len);
 	rte_memcpy(va + d->hdr_len, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
 	used_put(vr, head, (uint32_t)d->hdr_len + m->data_len);
 	return true;

@@ -110,7 +110,7 @@ void vsw_vdev_release(struct vsw_vdev *d);
  */
 void vsw_vdev_rarp(struct vsw_vdev *d, const uint8_t mac[6]);
 
-/** vsw's walk on (--vhost-walk=vsw) or off (default: rte_vhost's functions). */
+/** vsw's walk on (--vhost-walk=vsw, the default) or off (rte: rte_vhost's functions). */
 extern bool vsw_vdev_walk;
 
 /** What a burst could not move, for the port's drop counters. */
