@@ -19,9 +19,14 @@ switch core's cycles per packet and busy share, the generator's busy share,
 and the ratios against vsw. A system that is not installed is skipped with a
 clear line, never faked.
 
+With --gen vhostgen the generator is vsw-vhostgen instead of testpmd: the
+guest side of every port in one process (no 32-port ethdev limit), which
+by default passes received frames back unread from the partner port
+(--gen-fwd io) so that it is not the bottleneck. The many-ports runs need it.
+
 Usage: dts/perf/bench.py [--systems vsw,ceiling,ovs] [--sizes 64,256,1518]
                          [--rounds 5] [--seconds 5] [--inflight 1,4,8,32]
-                         [--ports 2,16,64] [--out DIR]
+                         [--ports 2,16,64] [--gen testpmd|vhostgen] [--out DIR]
        dts/perf/bench.py --macs 2,1000,65536,1000000   (MAC scale, vsw-macgen)
        dts/perf/bench.py --zero-loss [--sizes 64]      (RFC 2544 search + latency)
        dts/perf/bench.py --idle                        (idle CPU, back-off cost)
@@ -143,8 +148,10 @@ class GenGroup:
             tot += rx
         return tot
 
-    def busy_cycles(self):
-        """(busy TSC cycles summed over the processes, MHz), or None."""
+    def busy_pct(self, seconds):
+        """The generators' busy share over the whole forwarding run of
+        `seconds` (one core: with several processes it is their sum), from
+        testpmd's --record-core-cycles; None if it printed none."""
         busy, mhz = 0, None
         for g in self.gens:
             m = re.findall(r"total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz",
@@ -153,11 +160,73 @@ class GenGroup:
                 return None
             busy += int(m[-1][0])
             mhz = int(m[-1][2])
-        return busy, mhz
+        return 100.0 * busy / (seconds * mhz * 1e6)
 
     def stop(self):
         for g in self.gens:
             g.stop()
+
+
+VHOSTGEN = BUILD / "dts/perf/vsw-vhostgen"
+# --gen vhostgen: the generator is vsw-vhostgen (one process, any number
+# of ports); GEN_FWD is its forwarding mode (io or mac).
+GEN = "testpmd"
+GEN_FWD = "io"
+
+
+class VhostGen:
+    """The generator as vsw-vhostgen: the guest side of every port in one
+    process on the generator core, with no ethdev port limit (see
+    dts/perf/vhostgen.c). Same interface as GenGroup; its busy share is
+    measured over the window between the two stats samples."""
+
+    def __init__(self, socks, gen_server, size, n_ports, run):
+        qs = QUEUE_SIZE or (1024 if n_ports <= 8 else 256)
+        self.err = open(run / "vhostgen.log", "w")
+        self.p = subprocess.Popen(["taskset", "-c", str(GEN_CPU), str(VHOSTGEN),
+                                   f"--size={size}", f"--queue-size={qs}", f"--fwd={GEN_FWD}"] +
+                                  (["--server"] if gen_server else []) + [str(s) for s in socks],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=self.err, text=True)
+        self.gens = [self.p]
+        self.samples = []
+        self.ready = self._line()
+
+    def _line(self):
+        line = self.p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"vsw-vhostgen exited ({self.p.wait()}); see vhostgen.log")
+        return json.loads(line)
+
+    def cmd(self, line):
+        m = re.match(r"start tx_first (\d+)", line)
+        if m:
+            line = f"start {m.group(1)}"
+        elif line.startswith("show port stats"):
+            line = "stats"
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        r = self._line()
+        if "rx" in r:
+            self.samples.append(r)
+
+    def rx_total(self):
+        return self.samples[-1]["rx"]
+
+    def busy_pct(self, _seconds):
+        a, b = self.samples[-2], self.samples[-1]
+        return 100.0 * (b["busy_cycles"] - a["busy_cycles"]) / max(1, b["cycles"] - a["cycles"])
+
+    def stop(self):
+        if self.p.poll() is None:
+            try:
+                self.p.stdin.write("quit\n")
+                self.p.stdin.flush()
+                self.p.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait()
+        self.err.close()
 
 
 def cleanup_prefix(prefix):
@@ -442,8 +511,14 @@ def perf_report(prof, run, tag):
 def run_one(system, size, seconds, inflight, workdir, n_ports=2):
     run = Path(tempfile.mkdtemp(prefix=f"{system.name}-", dir=workdir))
     socks, gen_server = start_or_stop(system, run, n_ports)
-    gen = GenGroup(socks, gen_server, size, n_ports, run)
     res = {"system": system.name, "size": size, "inflight": inflight, "ports": n_ports}
+    try:
+        gen = (VhostGen if GEN == "vhostgen" else GenGroup)(socks, gen_server, size, n_ports,
+                                                             run)
+    except Exception as e:
+        system.stop()
+        res["error"] = f"generator: {e}"
+        return res
     try:
         time.sleep((4 if gen_server else 2) + n_ports / 8)
         if hasattr(system, "wait_up"):
@@ -471,12 +546,9 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
         res["mpps"] = mpps
         res["window_s"] = t1 - t0
         res["gbps"] = mpps * (size + 20) * 8 / 1000
-        busy = gen.busy_cycles()
-        if busy is not None:
-            # The generators' busy share over the whole forwarding run (one
-            # core: with several generator processes it is their sum).
-            res["gen_busy_pct"] = 100.0 * busy[0] / ((t_stop - t_start) * busy[1] * 1e6)
+        res["gen_busy_pct"] = gen.busy_pct(t_stop - t_start)
         res["gen_procs"] = len(gen.gens)
+        res["generator"] = GEN if GEN == "testpmd" else f"vhostgen-{GEN_FWD}"
         if mpps == 0:
             res["error"] = "no traffic crossed the switch"
     finally:
@@ -952,6 +1024,12 @@ def main():
                          "ceiling connect as clients, as OVS always does here")
     ap.add_argument("--queue-size", type=int, default=0, metavar="N",
                     help="the generator's virtqueue size (default 1024 up to 8 ports, else 256)")
+    ap.add_argument("--gen", choices=("testpmd", "vhostgen"), default="testpmd",
+                    help="the generator: dpdk-testpmd with net_virtio_user ports (32 at most "
+                         "per process), or vsw-vhostgen (any number of ports in one process)")
+    ap.add_argument("--gen-fwd", choices=("io", "mac"), default="io",
+                    help="vsw-vhostgen's forwarding: io (frames go back unread from the partner "
+                         "port) or mac (rewritten like testpmd's mac mode)")
     ap.add_argument("--macs", default=None,
                     help="MAC-scale mode: comma list of MACs per side, e.g. 2,1000,65536,1000000")
     a = ap.parse_args()
@@ -959,9 +1037,12 @@ def main():
         sys.exit("bench.py needs root (hugepages, DPDK)")
     if os.cpu_count() < 2:
         sys.exit("bench.py needs 2 CPUs")
-    global GEN_SERVER, QUEUE_SIZE
+    global GEN_SERVER, QUEUE_SIZE, GEN, GEN_FWD
     GEN_SERVER = a.gen_server
     QUEUE_SIZE = a.queue_size
+    GEN, GEN_FWD = a.gen, a.gen_fwd
+    if GEN == "vhostgen" and not VHOSTGEN.exists():
+        sys.exit(f"{VHOSTGEN} not built (run config/setup.sh)")
     all_systems = {"vsw": Vsw(), "ceiling": Ceiling(), "ovs": Ovs(),
                    "vsw-rte": Vsw(name="vsw-rte")}
     # The same vswd with rte_vhost's dequeue/enqueue instead of its own walk
