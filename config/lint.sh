@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Static analysis of vsw's own C sources (lib/, app/, tests/unit/,
-# dts/perf/macgen.c; never DPDK's headers): cppcheck and clang-tidy.
+# dts/perf/macgen.c and vhostgen.c; never DPDK's headers): cppcheck and clang-tidy.
 # Exits non-zero on any finding. Called by config/test.sh after the unit
 # tests; run it alone with ./config/lint.sh (after a meson setup).
 #   VSW_BUILD=DIR   build directory with compile_commands.json (default build)
@@ -33,7 +33,7 @@ root = os.getcwd()
 seen = set()
 for e in json.load(open(sys.argv[1])):
     f = os.path.relpath(os.path.normpath(os.path.join(e["directory"], e["file"])), root)
-    if re.match(r"^(lib|app|tests/unit)/.*\.c$", f) or f == "dts/perf/macgen.c":
+    if re.match(r"^(lib|app|tests/unit)/.*\.c$", f) or f in ("dts/perf/macgen.c", "dts/perf/vhostgen.c"):
         if f not in seen:
             seen.add(f)
             print(f)

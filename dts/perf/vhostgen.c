@@ -14,9 +14,11 @@
  * the split virtqueues itself, polling all of them in one loop.
  *
  * Ports pair up (0-1, 2-3, ...); port i's MAC is 52:54:00:00:HH:LL with
- * HHLL = i + 1 (as bench.py's gen_mac). `start N` puts N bursts of 32
- * frames on every port's transmit queue, from its MAC to its partner's.
- * Then every received frame is sent on:
+ * HHLL = i + 1 (as bench.py's gen_mac). `start N` sends one frame from
+ * every port (so that the switch learns every MAC; what it floods before
+ * then is dropped here), then puts N bursts of 32 frames on every port's
+ * transmit queue, from its MAC to its partner's. From then on every
+ * received frame is sent on:
  *   --fwd io   (default) unchanged from the partner port: the frame port i
  *              received came from its partner, and goes back into the
  *              switch from that partner. The pair shares memory, so the
@@ -84,6 +86,7 @@ enum {
 #define BURST 32u
 #define RING_STRIDE (128u << 10)	/* one vring's desc/avail/used, Q <= 4096 */
 #define HUGE (2u << 20)
+#define QSIZE_MAX 4096u
 
 struct desc {
 	uint64_t addr;
@@ -106,7 +109,7 @@ struct vq {
 	uint16_t avail_idx;		/* next avail index (ours) */
 	uint16_t used_seen;		/* used entries taken */
 	uint16_t nfree;
-	uint16_t *free;			/* free descriptor ids */
+	uint16_t free[QSIZE_MAX];	/* free descriptor ids */
 	int kick;
 	int call;
 };
@@ -173,8 +176,11 @@ vhu_send(int sock, uint32_t req, const void *payload, uint32_t size, const int *
 	struct msghdr mh;
 	uint32_t hdr[3] = { req, VHU_VERSION, size };
 
+	if (size > sizeof(buf) - sizeof(hdr))
+		return -1;
 	memcpy(buf, hdr, sizeof(hdr));
-	memcpy(buf + sizeof(hdr), payload, size);
+	if (size > 0 && payload != NULL)
+		memcpy(buf + sizeof(hdr), payload, size);
 	iov.iov_base = buf;
 	iov.iov_len = sizeof(hdr) + size;
 	memset(&mh, 0, sizeof(mh));
@@ -235,7 +241,7 @@ connect_to(const char *path, double timeout)
 		fprintf(stderr, "vsw-vhostgen: socket path too long: %s\n", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	while (tries-- > 0) {
 		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -263,7 +269,7 @@ listen_on(const char *path)
 		fprintf(stderr, "vsw-vhostgen: socket path too long: %s\n", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	unlink(path);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(s, 1) != 0) {
@@ -342,21 +348,23 @@ static int
 vq_init(struct vq *q, struct pair *pr, unsigned int slot)
 {
 	uint8_t *r = pr->base + (size_t)slot * RING_STRIDE;
+	const uint16_t n = qsize;
 	uint16_t k;
 
-	q->size = qsize;
+	if (n == 0)
+		return -1;
+	q->size = n;
 	q->desc = (struct desc *)(void *)r;
-	q->avail = (uint16_t *)(void *)(r + 16u * qsize);
-	q->used = (uint16_t *)(void *)(r + ((16u * qsize + 2u * qsize + 6 + 4095) & ~4095u));
+	q->avail = (uint16_t *)(void *)(r + 16u * n);
+	q->used = (uint16_t *)(void *)(r + ((16u * n + 2u * n + 6 + 4095) & ~4095u));
 	q->avail[0] = AVAIL_NO_INTERRUPT;	/* we poll: no interrupts */
-	q->free = calloc(qsize, sizeof(*q->free));
 	q->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	q->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (q->free == NULL || q->kick < 0 || q->call < 0)
+	if (q->kick < 0 || q->call < 0)
 		return -1;
-	for (k = 0; k < qsize; k++)
+	for (k = 0; k < n; k++)
 		q->free[k] = k;
-	q->nfree = qsize;
+	q->nfree = n;
 	return 0;
 }
 
@@ -526,48 +534,74 @@ poll_port(struct port *pt)
 	return work;
 }
 
-/* N bursts of frames on every port's transmit queue. */
+/* n frames from port p to its partner on p's transmit queue. */
 static void
-tx_first(unsigned int bursts)
+tx_frames(unsigned int p, unsigned int n)
 {
-	unsigned int p, k;
+	struct port *pt = &ports[p];
+	struct pair *pr = pt->pair;
+	struct vq *tq = &pt->q[1];
+	unsigned int k;
 
-	for (p = 0; p < n_ports; p++) {
-		struct port *pt = &ports[p];
-		struct pair *pr = pt->pair;
-		struct vq *tq = &pt->q[1];
-		unsigned int n = bursts * BURST;
+	for (k = 0; k < n && tq->nfree > 0 && pr->npool > 0; k++) {
+		uint64_t a = pr->pool[--pr->npool];
+		uint8_t *f = pr->base + a;
 
-		for (k = 0; k < n && tq->nfree > 0 && pr->npool > 0; k++) {
-			uint64_t a = pr->pool[--pr->npool];
-			uint8_t *f = pr->base + a;
-
-			memset(f, 0, HDR_LEN);
-			f += HDR_LEN;
-			memcpy(f, pt->peer, 6);
-			memcpy(f + 6, pt->mac, 6);
-			f[12] = 0x08;			/* IPv4 */
-			f[13] = 0x00;
-			memset(f + 14, 0, frame_size - 14);
-			f[14] = 0x45;			/* version 4, 20-byte header */
-			f[16] = (uint8_t)((frame_size - 14) >> 8);
-			f[17] = (uint8_t)(frame_size - 14);
-			f[22] = 64;			/* TTL */
-			f[23] = 17;			/* UDP */
-			f[26] = 198;			/* 198.18.0.0/15: benchmarks */
-			f[27] = 18;
-			f[28] = (uint8_t)(p >> 8);
-			f[29] = (uint8_t)(p + 1);
-			f[30] = 198;
-			f[31] = 18;
-			f[32] = (uint8_t)((p ^ 1) >> 8);
-			f[33] = (uint8_t)((p ^ 1) + 1);
-			post(tq, a, HDR_LEN + frame_size, 0);
-			pt->tx++;
-		}
-		if (k > 0)
-			publish(tq);
+		memset(f, 0, HDR_LEN);
+		f += HDR_LEN;
+		memcpy(f, pt->peer, 6);
+		memcpy(f + 6, pt->mac, 6);
+		f[12] = 0x08;			/* IPv4 */
+		f[13] = 0x00;
+		memset(f + 14, 0, frame_size - 14);
+		f[14] = 0x45;			/* version 4, 20-byte header */
+		f[16] = (uint8_t)((frame_size - 14) >> 8);
+		f[17] = (uint8_t)(frame_size - 14);
+		f[22] = 64;			/* TTL */
+		f[23] = 17;			/* UDP */
+		f[26] = 198;			/* 198.18.0.0/15: benchmarks */
+		f[27] = 18;
+		f[28] = (uint8_t)(p >> 8);
+		f[29] = (uint8_t)(p + 1);
+		f[30] = 198;
+		f[31] = 18;
+		f[32] = (uint8_t)((p ^ 1) >> 8);
+		f[33] = (uint8_t)((p ^ 1) + 1);
+		post(tq, a, HDR_LEN + frame_size, 0);
+		pt->tx++;
 	}
+	if (k > 0)
+		publish(tq);
+}
+
+static void
+poll_for(uint64_t cycles)
+{
+	uint64_t end = __rdtsc() + cycles;
+	unsigned int p;
+
+	while (__rdtsc() < end && !quit)
+		for (p = 0; p < n_ports; p++)
+			poll_port(&ports[p]);
+}
+
+/* `start N`. First one frame from every port, with forwarding off, so that
+ * a learning switch knows every MAC: the copies it floods before then are
+ * received and dropped here. (With --fwd io a flooded copy sent on from
+ * the partner port would look to the switch like its source MAC moving.)
+ * Then N bursts of 32 frames on every port. */
+static void
+start(unsigned int bursts, uint64_t hz)
+{
+	unsigned int p;
+
+	running = false;
+	for (p = 0; p < n_ports; p++)
+		tx_frames(p, 1);
+	poll_for(hz / 10);
+	running = true;
+	for (p = 0; p < n_ports; p++)
+		tx_frames(p, bursts * BURST);
 }
 
 /* --------------------------------------------------------------- main */
@@ -627,8 +661,7 @@ command(uint64_t busy, uint64_t cycles, uint64_t hz)
 
 		*nl = '\0';
 		if (sscanf(line, "start %u", &n) == 1) {
-			running = true;
-			tx_first(n);
+			start(n, hz);
 			printf("{\"started\": %u}\n", n);
 		} else if (strcmp(line, "stop") == 0) {
 			running = false;
@@ -694,7 +727,7 @@ main(int argc, char **argv)
 	struct pollfd *pf;
 	uint64_t hz, busy = 0, start, next_check;
 	bool huge = true, server = false;
-	int *listener;
+	int *listener, rc = 1;
 	unsigned int p;
 	int c;
 
@@ -731,7 +764,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vsw-vhostgen: --size must be 60..%u\n", BUF_SIZE - HDR_LEN);
 		return 2;
 	}
-	if (qsize < 2 * BURST || qsize > 4096 || (qsize & (qsize - 1)) != 0) {
+	if (qsize < 2 * BURST || qsize > QSIZE_MAX || (qsize & (qsize - 1)) != 0) {
 		fprintf(stderr, "vsw-vhostgen: --queue-size must be a power of 2 in 64..4096\n");
 		return 2;
 	}
@@ -744,12 +777,12 @@ main(int argc, char **argv)
 	pf = calloc(n_ports + 1, sizeof(*pf));
 	listener = calloc(n_ports, sizeof(*listener));
 	if (ports == NULL || pairs == NULL || pf == NULL || listener == NULL)
-		return 1;
+		goto out;
 	/* Listen on every socket first: the back-ends connect in any order. */
 	for (p = 0; p < n_ports; p++) {
 		listener[p] = server ? listen_on(argv[optind + p]) : -1;
 		if (server && listener[p] < 0)
-			return 1;
+			goto out;
 	}
 	for (p = 0; p < n_ports; p++) {
 		struct port *pt = &ports[p];
@@ -757,19 +790,19 @@ main(int argc, char **argv)
 		pt->pair = &pairs[p / 2];
 		if (p % 2 == 0 && pair_init(pt->pair, &huge) != 0) {
 			fprintf(stderr, "vsw-vhostgen: guest memory: %s\n", strerror(errno));
-			return 1;
+			goto out;
 		}
 		port_mac(pt->mac, p);
 		port_mac(pt->peer, p ^ 1);
 		if (vq_init(&pt->q[0], pt->pair, 2 * (p % 2)) != 0 ||
 		    vq_init(&pt->q[1], pt->pair, 2 * (p % 2) + 1) != 0) {
 			fprintf(stderr, "vsw-vhostgen: virtqueues: %s\n", strerror(errno));
-			return 1;
+			goto out;
 		}
 		if (port_setup(pt, argv[optind + p], listener[p], timeout) != 0) {
 			fprintf(stderr, "vsw-vhostgen: port %u (%s): set-up failed\n", p,
 				argv[optind + p]);
-			return 1;
+			goto out;
 		}
 		pf[p + 1].fd = pt->sock;
 		pf[p + 1].events = POLLIN;
@@ -798,8 +831,15 @@ main(int argc, char **argv)
 				break;
 		}
 	}
+	rc = 0;
+out:
 	/* Closing the sockets tells each back-end the guest is gone. */
-	for (p = 0; p < n_ports; p++)
-		close(ports[p].sock);
-	return 0;
+	for (p = 0; ports != NULL && p < n_ports; p++)
+		if (ports[p].sock > 0)
+			close(ports[p].sock);
+	free(listener);
+	free(pf);
+	free(pairs);
+	free(ports);
+	return rc;
 }
