@@ -213,6 +213,16 @@ class VhostGen:
     def rx_total(self):
         return self.samples[-1]["rx"]
 
+    def port_share(self):
+        """The least and the most any one port received in the window, over
+        the mean per port: how evenly the switch served its ports."""
+        a, b = self.samples[-2], self.samples[-1]
+        d = [y - x for x, y in zip(a.get("port_rx", []), b.get("port_rx", []))]
+        if not d or sum(d) == 0:
+            return None
+        mean = sum(d) / len(d)
+        return min(d) / mean, max(d) / mean
+
     def busy_pct(self, _seconds):
         a, b = self.samples[-2], self.samples[-1]
         return 100.0 * (b["busy_cycles"] - a["busy_cycles"]) / max(1, b["cycles"] - a["cycles"])
@@ -547,6 +557,9 @@ def run_one(system, size, seconds, inflight, workdir, n_ports=2):
         res["window_s"] = t1 - t0
         res["gbps"] = mpps * (size + 20) * 8 / 1000
         res["gen_busy_pct"] = gen.busy_pct(t_stop - t_start)
+        share = gen.port_share() if hasattr(gen, "port_share") else None
+        if share:
+            res["port_share_min"], res["port_share_max"] = share
         res["gen_procs"] = len(gen.gens)
         res["generator"] = GEN if GEN == "testpmd" else f"vhostgen-{GEN_FWD}"
         if mpps == 0:
@@ -1104,6 +1117,8 @@ def run_main(a, all_systems):
                             f"{fmt(r.get('switch_busy_pct'), '.0f')}% gen "
                             f"{fmt(r.get('gen_busy_pct'), '.0f')}%"
                             + (f"  burst {r['mean_burst']:.1f}" if r.get("mean_burst") else "")
+                            + (f"  port share {r['port_share_min']:.2f}-{r['port_share_max']:.2f}"
+                               if r.get("port_share_min") is not None else "")
                             + f"  {r.get('error', '')}")
     shutil.rmtree(work, ignore_errors=True)
     rows, sweep = summarize(results, [s.name for s in systems], sizes)

@@ -33,7 +33,7 @@
  * {"ready": N_PORTS, ...} once every port is set up.
  *
  * stats: rx, tx, drop (frames received while the partner's transmit queue
- * was full), kicks (eventfd writes the device asked for), busy_cycles and
+ * was full), port_rx (frames received, per port), kicks (eventfd writes the device asked for), busy_cycles and
  * cycles (TSC cycles of loop iterations that moved a frame, and of all),
  * tsc_hz, ns (CLOCK_MONOTONIC).
  *
@@ -130,6 +130,7 @@ struct port {
 	uint8_t mac[6];
 	uint8_t peer[6];
 	uint64_t rx, tx, drop;
+	uint64_t rx0;			/* rx when `start` began */
 };
 
 static struct port *ports;
@@ -589,16 +590,31 @@ poll_for(uint64_t cycles)
  * a learning switch knows every MAC: the copies it floods before then are
  * received and dropped here. (With --fwd io a flooded copy sent on from
  * the partner port would look to the switch like its source MAC moving.)
+ * Once every port has received a frame, every port's first frame has been
+ * through the switch; 20 ms more for flooded copies still on their way.
  * Then N bursts of 32 frames on every port. */
 static void
 start(unsigned int bursts, uint64_t hz)
 {
-	unsigned int p;
+	uint64_t end = __rdtsc() + 5 * hz;
+	unsigned int p, waiting;
 
 	running = false;
-	for (p = 0; p < n_ports; p++)
+	for (p = 0; p < n_ports; p++) {
+		ports[p].rx0 = ports[p].rx;
 		tx_frames(p, 1);
-	poll_for(hz / 10);
+	}
+	do {
+		waiting = 0;
+		for (p = 0; p < n_ports; p++) {
+			poll_port(&ports[p]);
+			waiting += ports[p].rx == ports[p].rx0;
+		}
+	} while (waiting != 0 && __rdtsc() < end && !quit);
+	if (waiting != 0)
+		fprintf(stderr, "vsw-vhostgen: %u ports received nothing in 5 s of learning\n",
+			waiting);
+	poll_for(hz / 50);
 	running = true;
 	for (p = 0; p < n_ports; p++)
 		tx_frames(p, bursts * BURST);
@@ -638,8 +654,12 @@ print_stats(uint64_t busy, uint64_t cycles, uint64_t hz)
 	}
 	printf("{\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"drop\": %" PRIu64
 	       ", \"kicks\": %" PRIu64 ", \"bad_used\": %" PRIu64 ", \"busy_cycles\": %" PRIu64
-	       ", \"cycles\": %" PRIu64 ", \"tsc_hz\": %" PRIu64 ", \"ns\": %" PRIu64 "}\n",
+	       ", \"cycles\": %" PRIu64 ", \"tsc_hz\": %" PRIu64 ", \"ns\": %" PRIu64
+	       ", \"port_rx\": [",
 	       rx, tx, drop, kicks, bad, busy, cycles, hz, now_ns());
+	for (p = 0; p < n_ports; p++)
+		printf("%s%" PRIu64, p ? ", " : "", ports[p].rx);
+	printf("]}\n");
 	fflush(stdout);
 }
 
