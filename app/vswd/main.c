@@ -49,6 +49,7 @@ struct options {
 	unsigned int pmd_sleep_max;
 	bool tso;
 	bool walk_vsw;
+	bool copy_once;
 	bool no_huge;
 	bool foreground;
 	unsigned int mbufs;
@@ -75,6 +76,8 @@ usage(FILE *f)
 		"  --pmd-sleep-max US  idle PMDs sleep up to US microseconds (default 0: poll)\n"
 		"  --tso               offer TCP segmentation offload to vhost-user guests\n"
 		"  --vhost-walk WHO    who walks guests' rings: vsw (default) or rte (rte_vhost)\n"
+		"  --vhost-copy HOW    frames between walked guests: once (default; the receiver\n"
+		"                      copies from the sender's buffer) or twice (via an mbuf)\n"
 		"  --pidfile PATH      pid file (default RUNDIR/vswd.pid)\n"
 		"  --foreground        do not daemonize; log to stderr\n"
 		"  --help              this text\n"
@@ -342,6 +345,7 @@ main(int argc, char **argv)
 		{ "pmd-sleep-max", required_argument, NULL, 'S' },
 		{ "tso", no_argument, NULL, 'T' },
 		{ "vhost-walk", required_argument, NULL, 'W' },
+		{ "vhost-copy", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -365,7 +369,8 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.mbufs = 16384;
-	o.walk_vsw = true;	/* vsw walks the guests' rings (rte: rte_vhost's functions). */
+	o.walk_vsw = true;
+	o.copy_once = true;	/* vsw walks the guests' rings (rte: rte_vhost's functions). */
 	env = getenv("VSW_RUNDIR");
 	snprintf(o.rundir, sizeof(o.rundir), "%s", env != NULL && *env ? env : "/run/vsw");
 	snprintf(o.socket_mem, sizeof(o.socket_mem), "512");
@@ -393,6 +398,13 @@ main(int argc, char **argv)
 				return 2;
 			}
 			o.walk_vsw = strcmp(optarg, "vsw") == 0;
+			break;
+		case 'C':
+			if (strcmp(optarg, "once") != 0 && strcmp(optarg, "twice") != 0) {
+				fprintf(stderr, "vswd: --vhost-copy is once or twice\n");
+				return 2;
+			}
+			o.copy_once = strcmp(optarg, "once") == 0;
 			break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -549,6 +561,9 @@ main(int argc, char **argv)
 	vsw_port_vhost_walked = vsw_dp_vid_walked;
 	vsw_port_vhost_rarp = vsw_dp_rarp_vid;
 	vsw_vdev_walk = o.walk_vsw;
+	if (o.walk_vsw && o.copy_once && vsw_lazy_init() != 0)
+		RTE_LOG(WARNING, USER1, "vswd: no mbuf field for copy-once; frames are copied "
+			"twice\n");
 	if (o.tso && !vsw_port_vhost_tso)
 		RTE_LOG(WARNING, USER1, "vswd: --tso ignored: no mbuf flag for partial checksums\n");
 	ret = vsw_dp_start();

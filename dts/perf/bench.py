@@ -1061,6 +1061,10 @@ def main():
     # The same vswd with rte_vhost's dequeue/enqueue instead of its own walk
     # of the guests' virtqueues (the default since the ninth session).
     all_systems["vsw-rte"].extra = ("--vhost-walk", "rte")
+    # The walk copying every frame in and out of an mbuf (before the tenth
+    # session's copy-once).
+    all_systems["vsw-2copy"] = Vsw(name="vsw-2copy")
+    all_systems["vsw-2copy"].extra = ("--vhost-copy", "twice")
     if a.ref:
         return with_ref(a, all_systems)
     return run_main(a, all_systems)

@@ -126,6 +126,7 @@ capture(struct vsw_pmd *pmd, uint16_t slot, uint8_t dir, struct rte_mbuf **pkts,
 	unsigned int i, k = 0, q;
 	struct rte_mbuf *c;
 
+	vsw_lazy_fill_bulk(pkts, n);	/* The copy reads the whole frame. */
 	for (i = 0; i < n && i < VSW_BURST; i++) {
 		c = rte_pktmbuf_copy(pkts[i], vsw_capture_pool, 0, snap);
 		if (c == NULL) {
@@ -283,6 +284,7 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32
 				oc->drops[VSW_DROP_GUEST_DESC] += bad + e.insane;
 			}
 		} else {
+			vsw_lazy_fill_bulk(bufs, cnt);
 			sent = rte_vhost_enqueue_burst(vid, VSW_VQ_GUEST_RX(pmd->idx), bufs, cnt);
 		}
 		if (unlikely(sent < cnt)) {
@@ -292,6 +294,8 @@ tx_out(struct vsw_pmd *pmd, const struct vsw_dp_conf *conf, uint16_t slot, int32
 		}
 		rte_pktmbuf_free_bulk(bufs, cnt);
 	} else {
+		/* The device may read them after this burst: they must be whole. */
+		vsw_lazy_fill_bulk(bufs, cnt);
 		sent = rte_eth_tx_burst(conf->ports[slot].eth_port, (uint16_t)pmd->idx, bufs, cnt);
 		if (unlikely(sent < cnt)) {
 			for (i = sent; i < cnt; i++)
@@ -560,6 +564,7 @@ vsw_dp_vlan_copy(struct rte_mbuf *m, bool push, uint16_t vid)
 	struct rte_mbuf *h, *c;
 	uint8_t *hd;
 
+	vsw_lazy_fill(m);	/* The clone shares m's buffer, whole. */
 	if (unlikely(m->ol_flags & vsw_csum_partial)) {
 		uint32_t hdr = vsw_csum_hdr_len(m);
 
@@ -1313,7 +1318,8 @@ static const uint8_t burst_bucket[VSW_BURST + 1] = {
 
 /* One poll of an rx queue. */
 static inline uint16_t
-rx_burst(struct vsw_pmd *pmd, const struct vsw_dp_rxq *q, struct rte_mbuf **pkts)
+rx_burst(struct vsw_pmd *pmd, const struct vsw_dp_rxq *q, struct rte_mbuf **pkts,
+	 struct vsw_vdev **walked)
 {
 	uint16_t i, n;
 	int32_t vid;
@@ -1326,13 +1332,13 @@ rx_burst(struct vsw_pmd *pmd, const struct vsw_dp_rxq *q, struct rte_mbuf **pkts
 	if (likely(vid & VSW_VID_WALKED)) {
 		struct vsw_vring_err e = { 0 };
 
-		n = vsw_vring_rx(atomic_load_explicit(&vsw_port_vdev[q->slot],
-						      memory_order_relaxed),
-				 VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST, &e);
+		*walked = atomic_load_explicit(&vsw_port_vdev[q->slot], memory_order_relaxed);
+		n = vsw_vring_rx(*walked, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts, VSW_BURST, &e);
 		if (unlikely((e.bad | e.nombuf) != 0)) {
 			pmd->ctrs[q->slot].drops[VSW_DROP_GUEST_DESC] += e.bad;
 			pmd->ctrs[q->slot].drops[VSW_DROP_NO_MBUF] += e.nombuf;
 		}
+		pmd->ctrs[q->slot].events[VSW_EV_COPY_ONCE] += e.lazy;
 	} else {
 		n = rte_vhost_dequeue_burst(vid, VSW_VQ_GUEST_TX(q->queue), q->pool, pkts,
 					    VSW_BURST);
@@ -1352,6 +1358,7 @@ vsw_pmd_main(void *arg)
 	const struct vsw_dp_conf *conf;
 	const struct vsw_dp_poll *poll;
 	const struct vsw_dp_rxq *q;
+	struct vsw_vdev *walked;
 	uint32_t idle_iters = 0, sleep_us = 0, max_us;
 	uint64_t prev, now;
 	uint16_t i, n, got;
@@ -1381,7 +1388,8 @@ vsw_pmd_main(void *arg)
 			if (i + 1 < poll->n_rxq && poll->rxq[i + 1].vhost)
 				vring_prefetch(poll->rxq[i + 1].slot,
 					       VSW_VQ_GUEST_TX(poll->rxq[i + 1].queue), false);
-			n = rx_burst(pmd, q, pkts);
+			walked = NULL;
+			n = rx_burst(pmd, q, pkts, &walked);
 			if (n != 0) {
 				struct vsw_rxq_ctrs *rc = &pmd->rxq[q->slot][q->queue];
 				uint64_t b0 = pmd->ctrs[q->slot].rx_bytes;
@@ -1389,6 +1397,9 @@ vsw_pmd_main(void *arg)
 				got = 1;
 				pmd->burst_hist[burst_bucket[n]]++;
 				vsw_dp_process(pmd, conf, q->slot, pkts, n);
+				/* Every frame has left: the guest's buffers go back. */
+				if (walked != NULL)
+					vsw_vring_rx_done(walked, VSW_VQ_GUEST_TX(q->queue));
 				now = rte_rdtsc();
 				pmd->busy_cycles += now - prev;
 				pmd->packets += n;

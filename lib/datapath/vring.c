@@ -39,6 +39,36 @@
 #include "vsw_vring.h"
 
 bool vsw_vdev_walk;
+uint64_t vsw_lazy_flag;
+int vsw_lazy_field = -1;
+
+int
+vsw_lazy_init(void)
+{
+	static const struct rte_mbuf_dynfield f = {
+		.name = "vsw_lazy",
+		.size = sizeof(struct vsw_lazy),
+		.align = __alignof__(struct vsw_lazy),
+	};
+	static const struct rte_mbuf_dynflag fl = { .name = "vsw_lazy_flag" };
+	int off = rte_mbuf_dynfield_register(&f);
+	int bit = rte_mbuf_dynflag_register(&fl);
+
+	if (off < 0 || bit < 0)
+		return -1;
+	vsw_lazy_field = off;
+	vsw_lazy_flag = 1ULL << bit;
+	return 0;
+}
+
+void
+vsw_lazy_fill_slow(struct rte_mbuf *m)
+{
+	const struct vsw_lazy *z = vsw_lazy_of(m);
+
+	rte_memcpy((uint8_t *)m->buf_addr + z->at, z->src, z->len);
+	m->ol_flags &= ~vsw_lazy_flag;
+}
 
 /* Longest frame taken from a guest: a 64 KiB TSO frame and its header. */
 #define VRING_MAX_FRAME (65536 + 64)
@@ -109,6 +139,8 @@ vsw_vdev_build(int vid, const _Atomic uint64_t *ready)
 	return d;
 }
 
+static inline void used_publish(const struct vsw_vdev *d, struct vsw_vring *vr);
+
 void
 vsw_vdev_release(struct vsw_vdev *d)
 {
@@ -116,6 +148,13 @@ vsw_vdev_release(struct vsw_vdev *d)
 
 	if (d == NULL)
 		return;
+	for (i = 0; i < d->n_vrings; i++) {
+		/* Nothing may stay put but unpublished (vsw_vring_rx_done() does it). */
+		if (d->vr[i].ok && (d->vr[i].held || d->vr[i].sh_n != 0)) {
+			d->vr[i].held = 0;
+			used_publish(d, &d->vr[i]);
+		}
+	}
 	for (i = 0; i < d->n_vrings; i++)
 		if (d->vr[i].ok)
 			rte_vhost_set_vring_base(d->vid, i, d->vr[i].last_avail,
@@ -535,8 +574,10 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 	uint16_t heads[VSW_BURST];
 	uint8_t *va[VSW_BURST];
 	uint32_t vlen[VSW_BURST];
+	const bool lazy = vsw_lazy_flag != 0;
 	struct rte_mbuf *m;
 	uint16_t avail, cnt, i, out = 0, mask;
+	uint8_t held = 0;
 	struct cur c;
 	int r;
 
@@ -576,7 +617,20 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 
 			/* One snapshot of the header (10 bytes: num_buffers is not read). */
 			memcpy(&h.hdr, va[i], sizeof(h.hdr));
-			rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va[i] + d->hdr_len, flen);
+			if (flen > VSW_LAZY_MIN && lazy && !(h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+				/* Copy once: the head now, the rest when it leaves. */
+				struct vsw_lazy *z = vsw_lazy_of(m);
+
+				rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va[i] + d->hdr_len,
+					   VSW_LAZY_HEAD);
+				z->src = va[i] + d->hdr_len + VSW_LAZY_HEAD;
+				z->at = (uint16_t)(m->data_off + VSW_LAZY_HEAD);
+				z->len = (uint16_t)(flen - VSW_LAZY_HEAD);
+				m->ol_flags |= vsw_lazy_flag;
+				held = 1;
+			} else {
+				rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va[i] + d->hdr_len, flen);
+			}
 			m->data_len = (uint16_t)flen;
 			m->pkt_len = flen;
 			r = 0;
@@ -605,13 +659,38 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 			rte_pktmbuf_reset(m);
 			continue;
 		}
+		err->lazy += (m->ol_flags & vsw_lazy_flag) != 0;
 		out++;
 	}
 	/* Mbufs not filled (after a drop) go back. */
 	if (out < cnt)
 		rte_pktmbuf_free_bulk(&pkts[out], (unsigned int)(cnt - out));
-	used_publish(d, vr);
+	/*
+	 * Lazy frames point into the guest's buffers: give them back after the
+	 * burst (a lazy frame dropped here was reset: with none kept, now).
+	 */
+	if (held && err->lazy != 0)
+		vr->held = 1;
+	else
+		used_publish(d, vr);
 	return out;
+}
+
+void
+vsw_vring_rx_done(struct vsw_vdev *d, uint16_t q)
+{
+	/*
+	 * Not vring_get(): the guest may have disabled the vring meanwhile
+	 * (the ready bit goes before the pause waits for the PMDs), and the
+	 * entries must be published all the same; the rings stay mapped
+	 * until vsw_vdev_release(), after the pause.
+	 */
+	struct vsw_vring *vr = q < d->n_vrings ? &d->vr[q] : NULL;
+
+	if (vr != NULL && vr->held) {
+		vr->held = 0;
+		used_publish(d, vr);
+	}
 }
 
 uint16_t
@@ -780,7 +859,7 @@ hdr_put(struct vsw_vdev *d, struct cur *c, const struct virtio_net_hdr_mrg_rxbuf
  */
 static inline bool
 tx_flat(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t head, uint8_t *va, uint32_t len,
-	const struct rte_mbuf *m)
+	struct rte_mbuf *m)
 {
 	struct virtio_net_hdr_mrg_rxbuf h;
 
@@ -788,6 +867,19 @@ tx_flat(struct vsw_vdev *d, struct vsw_vring *vr, uint16_t head, uint8_t *va, ui
 		return false;
 	tx_hdr(m, &h);
 	hdr_store(va, &h, d->hdr_len);
+	if (m->ol_flags & vsw_lazy_flag) {
+		/* Copy once: the head from the mbuf, the rest from the sender's buffer. */
+		const struct vsw_lazy *z = vsw_lazy_of(m);
+		const uint32_t hl = (uint32_t)z->at - m->data_off;
+
+		if (likely(z->at >= m->data_off && hl + z->len == m->data_len)) {
+			rte_memcpy(va + d->hdr_len, rte_pktmbuf_mtod(m, const uint8_t *), hl);
+			rte_memcpy(va + d->hdr_len + hl, z->src, z->len);
+			used_put(vr, head, (uint32_t)d->hdr_len + m->data_len);
+			return true;
+		}
+		vsw_lazy_fill_slow(m);
+	}
 	rte_memcpy(va + d->hdr_len, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
 	used_put(vr, head, (uint32_t)d->hdr_len + m->data_len);
 	return true;
@@ -916,6 +1008,7 @@ vsw_vring_tx(struct vsw_vdev *d, uint16_t q, struct rte_mbuf **pkts, uint16_t n,
 			vr->last_avail++;
 			continue;
 		}
+		vsw_lazy_fill(pkts[i]);		/* The cursor walk reads the mbuf only. */
 		if (d->mrg) {
 			r = tx_mrg(d, vr, avail, pkts[i]);
 			if (r > 0)

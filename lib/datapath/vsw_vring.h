@@ -36,9 +36,11 @@
 
 #include <linux/virtio_ring.h>
 
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 
-struct rte_mbuf;
 struct rte_mempool;
 struct rte_vhost_memory;
 
@@ -62,6 +64,7 @@ struct vsw_vring {
 	uint8_t ok;			/**< Addresses set: vsw may walk it. */
 	uint8_t signalled_valid;	/**< signalled holds a value. */
 	uint8_t insane;			/**< The avail index is more than a ring ahead. */
+	uint8_t held;			/**< Used entries wait for vsw_vring_rx_done(). */
 	uint16_t sh_n;			/**< Used entries waiting in sh[]. */
 	/**
 	 * Used entries of the burst, written to the ring together at its end:
@@ -113,12 +116,73 @@ void vsw_vdev_rarp(struct vsw_vdev *d, const uint8_t mac[6]);
 /** vsw's walk on (--vhost-walk=vsw, the default) or off (rte: rte_vhost's functions). */
 extern bool vsw_vdev_walk;
 
+/*
+ * Copy once ("--vhost-copy=once", the default with the walk). A frame
+ * longer than VSW_LAZY_MIN that the walk receives gets only its first
+ * VSW_LAZY_HEAD bytes copied into the mbuf (what the switch reads); the
+ * rest stays in the sending guest's buffer, which the guest gets back only
+ * after the burst was switched (vsw_vring_rx_done()). The mbuf carries
+ * vsw_lazy_flag and where the rest is. A walked guest's receive copies the
+ * rest straight from the sender's buffer: one copy instead of two. Every
+ * other user of the frame's bytes (a DPDK port, rte_vhost's enqueue,
+ * capture, a VLAN copy) calls vsw_lazy_fill() first, which copies the rest
+ * into the mbuf. Every mbuf leaves the PMD within the burst (pmd_dp.c
+ * flushes its per-port buffers at the end of each), so no mbuf that still
+ * points into a guest's buffer outlives the burst.
+ */
+#define VSW_LAZY_MIN 512
+#define VSW_LAZY_HEAD 128
+
+/** Where a lazy frame's rest is (an mbuf dynamic field). */
+struct vsw_lazy {
+	const uint8_t *src;	/**< The rest, in the sending guest's buffer. */
+	uint16_t at;		/**< Its place in the mbuf's buffer (from buf_addr). */
+	uint16_t len;		/**< Its length. */
+};
+
+/** The mbuf flag of a lazy frame; 0 when copy-once is off. */
+extern uint64_t vsw_lazy_flag;
+/** Offset of struct vsw_lazy in the mbuf. */
+extern int vsw_lazy_field;
+
+/** Register the flag and field (after EAL init); 0 or -1 (then copy twice). */
+int vsw_lazy_init(void);
+
+static inline struct vsw_lazy *
+vsw_lazy_of(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, vsw_lazy_field, struct vsw_lazy *);
+}
+
+/** Copy the rest of lazy frame m into it (cold; vsw_lazy_fill() checks). */
+void vsw_lazy_fill_slow(struct rte_mbuf *m);
+
+/** Make m's bytes all its own (no-op unless lazy). */
+static inline void
+vsw_lazy_fill(struct rte_mbuf *m)
+{
+	if (unlikely(m->ol_flags & vsw_lazy_flag))
+		vsw_lazy_fill_slow(m);
+}
+
+static inline void
+vsw_lazy_fill_bulk(struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t i;
+
+	if (vsw_lazy_flag == 0)
+		return;
+	for (i = 0; i < n; i++)
+		vsw_lazy_fill(m[i]);
+}
+
 /** What a burst could not move, for the port's drop counters. */
 struct vsw_vring_err {
 	uint32_t bad;		/**< Malformed descriptor chains (guest_desc). */
 	uint32_t nombuf;	/**< Frames dropped for want of an mbuf segment. */
 	uint64_t bad_mask;	/**< Tx: which of the first 64 frames were bad. */
 	uint32_t insane;	/**< Counted in bad: an avail index past the ring. */
+	uint32_t lazy;		/**< Rx: frames left lazy (copy once). */
 };
 
 /**
@@ -129,6 +193,13 @@ struct vsw_vring_err {
  */
 uint16_t vsw_vring_rx(struct vsw_vdev *d, uint16_t q, struct rte_mempool *pool,
 		      struct rte_mbuf **pkts, uint16_t n, struct vsw_vring_err *err);
+
+/**
+ * After the frames of a vsw_vring_rx() burst were switched (sent or
+ * freed): give the guest back the buffers lazy frames still pointed into.
+ * No-op if the burst held none. PMD, same d as the receive.
+ */
+void vsw_vring_rx_done(struct vsw_vdev *d, uint16_t q);
 
 /**
  * Copy up to n frames into the guest's receive buffers of vring q;

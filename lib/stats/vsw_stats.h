@@ -55,7 +55,9 @@
 	_(TSO_PASSED, tso_passed, "TCP segmentation offload frames sent whole to a guest " \
 	  "that takes them (VIRTIO_NET_F_GUEST_TSO4/6)") \
 	_(TSO_CUT, tso_cut, "TCP segmentation offload frames vsw cut into segments in " \
-	  "software for this port")
+	  "software for this port") \
+	_(COPY_ONCE, copy_once, "frames from this guest whose payload stayed in its " \
+	  "buffer until sent on (vswd --vhost-copy=once): copied once into a walked guest")
 
 enum vsw_port_event {
 #define VSW_EVENT_ENUM(id, name, help) VSW_EV_##id,

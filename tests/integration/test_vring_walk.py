@@ -7,12 +7,13 @@ while the device runs (which take the device back from the PMD and give
 its ring indices to rte_vhost, then give it again)."""
 import json
 import struct
+import subprocess
 import time
 
 import pytest
 
 import vhostuser as vu
-from vswlib import BCAST, frame, mac, macb, wait_for
+from vswlib import BCAST, VSWCTL, frame, mac, macb, read_pcap, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -260,3 +261,119 @@ def test_send_rarp_announces_the_guest(vswd_factory, walk):
         d.assert_mbufs(base)
     finally:
         g.close()
+
+
+def vlan_tag(f, vid):
+    return f[:12] + struct.pack("!HH", 0x8100, vid) + f[12:]
+
+
+F_LOG_ALL = 1 << 26      # VHOST_F_LOG_ALL: keeps a guest on rte_vhost's functions
+
+
+@pytest.mark.parametrize("copy", ["once", "twice"])
+def test_copy_once_every_way_out(vswd_factory, tmp_path, copy):
+    """Frames over 512 bytes from a walked guest leave their payload in the
+    sender's buffer until they go out (--vhost-copy=once, the default):
+    each way out must still send every byte. VLAN 10: g1 (A, access p1)
+    sends to g2 (B, access p2) into one buffer (the receiver copies
+    straight from g1's buffer) and merged over a 600-byte and a 2 KiB
+    buffer (the cursor path); a broadcast that reaches g2, g4 and, tagged,
+    g3 and a trunk tap while shared (the tag goes on a copy of the head); a
+    unicast to the tap (tagged in place, then a DPDK port); a unicast to
+    g4, a guest on rte_vhost's functions (dirty logging negotiated). g3, a
+    trunk guest, sends a tagged frame to g2 (the tag comes off in place).
+    Then again with g2's transmit side captured. Exact bytes everywhere,
+    every sender's buffer given back, exact counters (copy_once counts the
+    frames that stayed lazy), no mbuf leak; the same bytes with
+    --vhost-copy=twice."""
+    d = vswd_factory(extra=WALK + ("--vhost-copy", copy))
+    d.ctl("add-port", "br0", "p1", "type=vhost-user", "tag=10")
+    d.ctl("add-port", "br0", "p2", "type=vhost-user", "tag=10")
+    d.ctl("add-port", "br0", "p3", "type=vhost-user", "trunks=10")
+    d.ctl("add-port", "br0", "p4", "type=vhost-user", "tag=10")
+    tap = d.add_tap("t1", trunks="10")
+    g1 = vu.Guest(d.port("p1")["path"]).setup()
+    g2 = vu.Guest(d.port("p2")["path"]).setup()
+    g3 = vu.Guest(d.port("p3")["path"]).setup()
+    g4 = vu.Guest(d.port("p4")["path"], features=vu.F_VERSION_1 | vu.F_MRG_RXBUF |
+                  F_LOG_ALL).setup()
+    C, D, T = mac(0xC3), mac(0xD4), mac(0xE5)
+    try:
+        for p in ("p1", "p2", "p3", "p4"):
+            d.wait_port_state(p, "up")
+        vh = {v["port"]: v["walk"] for v in d.ctl("vhost-show")}
+        assert vh == {"p1": "vsw", "p2": "vsw", "p3": "vsw", "p4": "rte"}, vh
+        # Learn B, C, D and T (each hello floods to the others: drained).
+        # Exactly the hellos each will get, so later frames use later buffers.
+        for g, n in ((g1, 4), (g2, 3), (g3, 3), (g4, 3)):
+            g.post_rx(n)
+        g2.send_frame(frame(BCAST, B, 1))
+        g3.send_frame(vlan_tag(frame(BCAST, C, 2), 10))
+        g4.send_frame(frame(BCAST, D, 3))
+        tap.send([vlan_tag(frame(BCAST, T, 4), 10)])
+        d.wait_learned({B: "p2", C: "p3", D: "p4", T: "t1"})
+        for g, n in ((g1, 4), (g2, 3), (g3, 3), (g4, 3)):
+            assert len(g.vr[0].wait_used(n)) == n
+            g.vr[1].take_used()
+        tap.drain()
+        d.ctl("port-stats-clear")
+        base = d.mbuf_in_use()
+
+        # Round 1, nothing captured.
+        rx = g2.post_rx(2)
+        small = g2.post_rx(1, length=600)
+        big = g2.post_rx(1)
+        popped = g2.post_rx(1)
+        rx4 = g4.post_rx(2)
+        rx3 = g3.post_rx(1)
+        u1 = frame(B, A, 10, size=1400)
+        b1 = frame(BCAST, A, 11, size=900)
+        u2 = frame(B, A, 12, size=1000)
+        u3 = frame(T, A, 13, size=1200)
+        u4 = frame(D, A, 14, size=1300)
+        c1 = frame(B, C, 15, size=1100)
+        for f in (u1, b1, u2, u3, u4):
+            g1.send_frame(f)
+        used = g1.vr[1].wait_used(5)
+        assert [ln for _, ln in used] == [0] * 5, used
+        g3.send_frame(vlan_tag(c1, 10))
+        assert [ln for _, ln in g3.vr[1].wait_used(1)] == [0]
+        m = g2.vr[0].wait_used(5)
+        assert m == [(rx[0][0], 12 + 1400), (rx[1][0], 12 + 900), (small[0][0], 600),
+                     (big[0][0], 12 + 1000 - 600), (popped[0][0], 12 + 1100)], m
+        buf = [bytes(g2.mem[a:a + ln]) for (_, a), (_, ln) in zip(rx + small + big + popped, m)]
+        assert buf[0] == hdr_rx() + u1 and buf[1] == hdr_rx() + b1
+        assert buf[2] + buf[3] == hdr_rx(num_buffers=2) + u2
+        assert buf[4] == hdr_rx() + c1
+        assert g4.rx_frames(rx4, 2) == [(12 + 900, hdr_rx() + b1), (12 + 1300, hdr_rx() + u4)]
+        assert g3.rx_frames(rx3, 1) == [(12 + 904, hdr_rx() + vlan_tag(b1, 10))]
+        assert tap.recv(2, timeout=5) == [vlan_tag(b1, 10), vlan_tag(u3, 10)]
+        st = d.stats()
+        assert (st["p1"]["rx_packets"], st["p3"]["rx_packets"], st["p2"]["tx_packets"],
+                st["p3"]["tx_packets"], st["p4"]["tx_packets"], st["t1"]["tx_packets"]) == \
+            (5, 1, 4, 1, 2, 2), st
+        assert sum(s["drops_total"] for s in st.values()) == 0, st
+        lazy = (5, 1) if copy == "once" else (0, 0)
+        assert (st["p1"]["copy_once"], st["p3"]["copy_once"]) == lazy, st
+        d.assert_mbufs(base)
+
+        # Round 2: g2's transmit side captured (capture reads whole frames).
+        out = tmp_path / "p2-tx.pcap"
+        cap = subprocess.Popen([VSWCTL, "--ctl", d.ctl_path, "capture", "p2", "tx", str(out),
+                                "count=2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        wait_for(lambda: any(c["port"] == "p2" and c["active"] for c in d.ctl("capture-show")),
+                 5, what="capture running")
+        rx = g2.post_rx(2)
+        u5, u6 = frame(B, A, 20, size=1514), frame(B, A, 21, size=513)
+        g1.send_frame(u5)
+        g1.send_frame(u6)
+        assert g2.rx_frames(rx, 2) == [(12 + 1514, hdr_rx() + u5), (12 + 513, hdr_rx() + u6)]
+        stdout, stderr = cap.communicate(timeout=20)
+        assert cap.returncode == 0, stderr
+        assert read_pcap(str(out)) == [u5, u6]
+        d.assert_mbufs(base)
+    finally:
+        for g in (g1, g2, g3, g4):
+            g.close()
+        tap.close()
