@@ -369,8 +369,8 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.mbufs = 16384;
-	o.walk_vsw = true;
-	o.copy_once = true;	/* vsw walks the guests' rings (rte: rte_vhost's functions). */
+	o.walk_vsw = true;	/* vsw walks the guests' rings (rte: rte_vhost's functions). */
+	o.copy_once = true;	/* Long frames between walked guests: one copy. */
 	env = getenv("VSW_RUNDIR");
 	snprintf(o.rundir, sizeof(o.rundir), "%s", env != NULL && *env ? env : "/run/vsw");
 	snprintf(o.socket_mem, sizeof(o.socket_mem), "512");

@@ -857,6 +857,23 @@ out:
 	for (p = 0; ports != NULL && p < n_ports; p++)
 		if (ports[p].sock > 0)
 			close(ports[p].sock);
+	for (p = 0; ports != NULL && p < n_ports; p++) {
+		unsigned int i;
+
+		for (i = 0; i < 2; i++) {
+			if (ports[p].q[i].kick > 0)
+				close(ports[p].q[i].kick);
+			if (ports[p].q[i].call > 0)
+				close(ports[p].q[i].call);
+		}
+	}
+	for (p = 0; pairs != NULL && p < n_ports / 2; p++) {
+		if (pairs[p].base != NULL && pairs[p].base != MAP_FAILED)
+			munmap(pairs[p].base, pairs[p].len);
+		if (pairs[p].fd > 0)
+			close(pairs[p].fd);
+		free(pairs[p].pool);
+	}
 	free(listener);
 	free(pf);
 	free(pairs);
