@@ -316,9 +316,12 @@ class Guest:
             return ""
 
     def results(self, event=None):
-        """Parsed VSWRESULT lines of the console, optionally one event only."""
+        """Parsed VSWRESULT lines of the console, optionally one event only.
+        Whole lines only: the guest may be half-way through writing the
+        last one (a ready line read as "mac=52:54:00:" failed a CI run)."""
         out = []
-        for line in self.console_text().splitlines():
+        text = self.console_text()
+        for line in text[:text.rfind("\n") + 1].splitlines():
             i = line.find("VSWRESULT ")
             if i < 0:
                 continue
