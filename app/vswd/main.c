@@ -324,6 +324,18 @@ report_ready(int *fd, char status)
 	*fd = -1;
 }
 
+/* An option that is one of two words: *first = (optarg is the first). */
+static int
+pick2(const char *opt, const char *first, const char *second, bool *is_first)
+{
+	if (strcmp(optarg, first) != 0 && strcmp(optarg, second) != 0) {
+		fprintf(stderr, "vswd: %s is %s or %s\n", opt, first, second);
+		return -1;
+	}
+	*is_first = strcmp(optarg, first) == 0;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -393,18 +405,12 @@ main(int argc, char **argv)
 		case 'S': o.pmd_sleep_max = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'T': o.tso = true; break;
 		case 'W':
-			if (strcmp(optarg, "vsw") != 0 && strcmp(optarg, "rte") != 0) {
-				fprintf(stderr, "vswd: --vhost-walk is vsw or rte\n");
+			if (pick2("--vhost-walk", "vsw", "rte", &o.walk_vsw) != 0)
 				return 2;
-			}
-			o.walk_vsw = strcmp(optarg, "vsw") == 0;
 			break;
 		case 'C':
-			if (strcmp(optarg, "once") != 0 && strcmp(optarg, "twice") != 0) {
-				fprintf(stderr, "vswd: --vhost-copy is once or twice\n");
+			if (pick2("--vhost-copy", "once", "twice", &o.copy_once) != 0)
 				return 2;
-			}
-			o.copy_once = strcmp(optarg, "once") == 0;
 			break;
 		case 'V': printf("vswd %s\n", VSW_VERSION); return 0;
 		case 'h': usage(stdout); return 0;

@@ -149,16 +149,15 @@ vsw_vdev_release(struct vsw_vdev *d)
 	if (d == NULL)
 		return;
 	for (i = 0; i < d->n_vrings; i++) {
+		if (!d->vr[i].ok)
+			continue;
 		/* Nothing may stay put but unpublished (vsw_vring_rx_done() does it). */
-		if (d->vr[i].ok && (d->vr[i].held || d->vr[i].sh_n != 0)) {
+		if (d->vr[i].held || d->vr[i].sh_n != 0) {
 			d->vr[i].held = 0;
 			used_publish(d, &d->vr[i]);
 		}
+		rte_vhost_set_vring_base(d->vid, i, d->vr[i].last_avail, d->vr[i].last_used);
 	}
-	for (i = 0; i < d->n_vrings; i++)
-		if (d->vr[i].ok)
-			rte_vhost_set_vring_base(d->vid, i, d->vr[i].last_avail,
-						 d->vr[i].last_used);
 	free(d->mem);
 	rte_free(d);
 }
@@ -577,7 +576,6 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 	const bool lazy = vsw_lazy_flag != 0;
 	struct rte_mbuf *m;
 	uint16_t avail, cnt, i, out = 0, mask;
-	uint8_t held = 0;
 	struct cur c;
 	int r;
 
@@ -627,7 +625,6 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 				z->at = (uint16_t)(m->data_off + VSW_LAZY_HEAD);
 				z->len = (uint16_t)(flen - VSW_LAZY_HEAD);
 				m->ol_flags |= vsw_lazy_flag;
-				held = 1;
 			} else {
 				rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), va[i] + d->hdr_len, flen);
 			}
@@ -668,8 +665,9 @@ rx_ring(struct vsw_vdev *d, struct vsw_vring *vr, struct rte_mempool *pool,
 	/*
 	 * Lazy frames point into the guest's buffers: give them back after the
 	 * burst (a lazy frame dropped here was reset: with none kept, now).
+	 * err is the caller's, zeroed for this burst.
 	 */
-	if (held && err->lazy != 0)
+	if (err->lazy != 0)
 		vr->held = 1;
 	else
 		used_publish(d, vr);
